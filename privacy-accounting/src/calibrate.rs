@@ -1,0 +1,190 @@
+//! Noise calibration: the smallest noise multiplier whose ε stays within a target.
+//!
+//! A pure function of "make an accountant" and "make the event for σ": `--epsilon` on the
+//! command line and the trainer both call [`calibrate_noise_multiplier`].
+use serde::{Deserialize, Serialize};
+
+use crate::{Accountant, AccountantKind, DpEvent, Error};
+
+/// What to calibrate for.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationTarget {
+    pub epsilon: f64,
+    pub delta: f64,
+    pub sample_rate: f64,
+    pub steps: u64,
+}
+
+/// The calibrated noise multiplier and the ε it gives (always ≤ the target).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    pub noise_multiplier: f64,
+    pub epsilon: f64,
+}
+
+/// Relative precision of the returned σ: σ·(1 − this) would exceed the target.
+pub const SIGMA_RELATIVE_TOLERANCE: f64 = 1e-3;
+/// The largest noise multiplier searched.
+pub const MAX_NOISE_MULTIPLIER: f64 = 1e4;
+/// The smallest noise multiplier searched.
+const MIN_NOISE_MULTIPLIER: f64 = 1e-3;
+
+/// The smallest σ (to within [`SIGMA_RELATIVE_TOLERANCE`]) whose ε at the target's δ does not
+/// exceed the target, for `steps` Poisson-subsampled Gaussian steps at `sample_rate`.
+///
+/// ```
+/// use privacy_accounting::{calibrate_noise_multiplier, AccountantKind, CalibrationTarget};
+/// let target = CalibrationTarget { epsilon: 3.0, delta: 1e-5, sample_rate: 0.01, steps: 1000 };
+/// let c = calibrate_noise_multiplier(&target, AccountantKind::Rdp)?;
+/// assert!(c.epsilon <= 3.0);
+/// # Ok::<(), privacy_accounting::Error>(())
+/// ```
+pub fn calibrate_noise_multiplier(
+    target: &CalibrationTarget,
+    kind: AccountantKind,
+) -> Result<Calibration, Error> {
+    validate(target)?;
+    let event_for = |sigma: f64| {
+        DpEvent::self_composed(
+            DpEvent::poisson_sampled_gaussian(sigma, target.sample_rate),
+            target.steps,
+        )
+    };
+    calibrate_with(target.epsilon, target.delta, || kind.make(), event_for)
+}
+
+/// The general form: any accountant factory, any σ → event map (ε must fall as σ grows).
+pub fn calibrate_with<F, E>(
+    target_epsilon: f64,
+    delta: f64,
+    make_accountant: F,
+    event_for: E,
+) -> Result<Calibration, Error>
+where
+    F: Fn() -> Box<dyn Accountant + Send>,
+    E: Fn(f64) -> DpEvent,
+{
+    if !(target_epsilon.is_finite() && target_epsilon > 0.0) {
+        return Err(Error::invalid(
+            "epsilon",
+            target_epsilon,
+            "target must be finite and > 0",
+        ));
+    }
+    let epsilon_at = |sigma: f64| -> Result<f64, Error> {
+        let mut acc = make_accountant();
+        acc.compose(&event_for(sigma))?;
+        acc.epsilon(delta)
+    };
+    // Bracket: ε(lo) > target ≥ ε(hi).
+    let mut hi = 1.0;
+    let mut eps_hi = epsilon_at(hi)?;
+    let mut lo;
+    if eps_hi <= target_epsilon {
+        loop {
+            lo = hi / 2.0;
+            if lo < MIN_NOISE_MULTIPLIER {
+                return Ok(Calibration {
+                    noise_multiplier: hi,
+                    epsilon: eps_hi,
+                });
+            }
+            let eps_lo = epsilon_at(lo)?;
+            if eps_lo > target_epsilon {
+                break;
+            }
+            hi = lo;
+            eps_hi = eps_lo;
+        }
+    } else {
+        loop {
+            lo = hi;
+            hi *= 2.0;
+            if hi > MAX_NOISE_MULTIPLIER {
+                return Err(Error::Unreachable {
+                    target: target_epsilon,
+                    reason: format!(
+                        "even noise multiplier {MAX_NOISE_MULTIPLIER} gives a larger ε"
+                    ),
+                });
+            }
+            eps_hi = epsilon_at(hi)?;
+            if eps_hi <= target_epsilon {
+                break;
+            }
+        }
+    }
+    // Bisect in log σ, keeping the invariant; return the upper end (never overshoots).
+    while hi / lo > 1.0 + SIGMA_RELATIVE_TOLERANCE {
+        let mid = (lo * hi).sqrt();
+        let eps_mid = epsilon_at(mid)?;
+        if eps_mid <= target_epsilon {
+            hi = mid;
+            eps_hi = eps_mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Ok(Calibration {
+        noise_multiplier: hi,
+        epsilon: eps_hi,
+    })
+}
+
+fn validate(t: &CalibrationTarget) -> Result<(), Error> {
+    crate::error::check_delta(t.delta)?;
+    if !(t.sample_rate.is_finite() && t.sample_rate > 0.0 && t.sample_rate <= 1.0) {
+        return Err(Error::invalid(
+            "sample_rate",
+            t.sample_rate,
+            "must lie in (0, 1]",
+        ));
+    }
+    if t.steps == 0 {
+        return Err(Error::invalid("steps", t.steps, "must be ≥ 1"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calibrated_sigma_never_overshoots_target() {
+        for kind in [AccountantKind::Rdp, AccountantKind::Prv] {
+            for eps in [0.5, 2.0, 8.0] {
+                let t = CalibrationTarget {
+                    epsilon: eps,
+                    delta: 1e-5,
+                    sample_rate: 0.02,
+                    steps: 500,
+                };
+                let c = calibrate_noise_multiplier(&t, kind).unwrap();
+                assert!(c.epsilon <= eps, "{kind}: {c:?}");
+                // and a slightly smaller σ would overshoot
+                let mut acc = kind.make();
+                let smaller = c.noise_multiplier * (1.0 - 2.0 * SIGMA_RELATIVE_TOLERANCE);
+                acc.compose(&DpEvent::self_composed(
+                    DpEvent::poisson_sampled_gaussian(smaller, 0.02),
+                    500,
+                ))
+                .unwrap();
+                assert!(acc.epsilon(1e-5).unwrap() > eps, "{kind}: σ not minimal");
+            }
+        }
+    }
+
+    #[test]
+    fn unreachable_target_is_an_input_error() {
+        // ε = 1e-6 with every record in every one of a million steps is out of reach.
+        let t = CalibrationTarget {
+            epsilon: 1e-6,
+            delta: 1e-10,
+            sample_rate: 1.0,
+            steps: 1_000_000,
+        };
+        let err = calibrate_noise_multiplier(&t, AccountantKind::Rdp).unwrap_err();
+        assert!(err.is_input_error(), "{err}");
+    }
+}

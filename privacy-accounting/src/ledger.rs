@@ -1,0 +1,194 @@
+//! The privacy ledger of a training run: every DP event, persisted as JSON.
+//!
+//! The trainer records one event per private step; consecutive identical steps are stored as
+//! one `self_composed` entry, so a ledger stays small over millions of steps. A resumed run
+//! loads the ledger and keeps appending, so its ε equals that of an uninterrupted run.
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{AccountantKind, DpEvent, Error};
+
+/// Current ledger file format.
+pub const LEDGER_VERSION: u32 = 1;
+
+/// An append-only record of the privacy spent.
+///
+/// ```
+/// use privacy_accounting::{AccountantKind, Ledger};
+/// let mut ledger = Ledger::new();
+/// for _ in 0..100 {
+///     ledger.record_step(1.0, 0.01);
+/// }
+/// assert_eq!(ledger.steps(), 100);
+/// assert_eq!(ledger.events().len(), 1); // merged
+/// let eps = ledger.epsilon(1e-5, AccountantKind::Rdp)?;
+/// assert!(eps > 0.0);
+/// # Ok::<(), privacy_accounting::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ledger {
+    version: u32,
+    events: Vec<DpEvent>,
+}
+
+impl Default for Ledger {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Ledger {
+    pub fn new() -> Self {
+        Self {
+            version: LEDGER_VERSION,
+            events: Vec::new(),
+        }
+    }
+
+    /// Appends an event, merging it with the last entry when both are repeats of one event.
+    pub fn record(&mut self, event: DpEvent) {
+        let (inner, count) = match event {
+            DpEvent::SelfComposed { event, count } => (*event, count),
+            DpEvent::NoOp => return,
+            other => (other, 1),
+        };
+        if let Some(DpEvent::SelfComposed {
+            event: last,
+            count: last_count,
+        }) = self.events.last_mut()
+        {
+            if **last == inner {
+                *last_count += count;
+                return;
+            }
+        }
+        self.events.push(DpEvent::self_composed(inner, count));
+    }
+
+    /// Appends one DP-SGD step (Poisson-sampled Gaussian).
+    pub fn record_step(&mut self, noise_multiplier: f64, sample_rate: f64) {
+        self.record(DpEvent::poisson_sampled_gaussian(
+            noise_multiplier,
+            sample_rate,
+        ));
+    }
+
+    pub fn events(&self) -> &[DpEvent] {
+        &self.events
+    }
+
+    /// Everything recorded, as one event.
+    pub fn event(&self) -> DpEvent {
+        DpEvent::Composed {
+            events: self.events.clone(),
+        }
+    }
+
+    /// Number of recorded mechanism invocations (steps).
+    pub fn steps(&self) -> u64 {
+        self.events
+            .iter()
+            .map(|e| match e {
+                DpEvent::SelfComposed { count, .. } => *count,
+                _ => 1,
+            })
+            .sum()
+    }
+
+    /// ε spent so far at `delta`, by the given accountant (conservative bound).
+    pub fn epsilon(&self, delta: f64, kind: AccountantKind) -> Result<f64, Error> {
+        let mut acc = kind.make();
+        acc.compose(&self.event())?;
+        acc.epsilon(delta)
+    }
+
+    /// Reads a ledger written by [`Ledger::save`].
+    pub fn load(path: &Path) -> Result<Self, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let ledger: Self = serde_json::from_str(&text).map_err(|source| Error::Json {
+            path: path.display().to_string(),
+            source,
+        })?;
+        if ledger.version != LEDGER_VERSION {
+            return Err(Error::invalid(
+                "ledger version",
+                ledger.version,
+                format!(
+                    "{} is not a version this build reads ({LEDGER_VERSION})",
+                    path.display()
+                ),
+            ));
+        }
+        Ok(ledger)
+    }
+
+    /// Writes the ledger atomically: a temporary file beside `path`, then a rename, so a crash
+    /// leaves either the old or the new ledger, never a partial one.
+    pub fn save(&self, path: &Path) -> Result<(), Error> {
+        let io = |source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let text =
+            serde_json::to_string_pretty(self).map_err(|e| Error::Numerical(e.to_string()))?;
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, text + "\n").map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(io)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saved_ledger_reloads_and_continues() {
+        let dir = std::env::temp_dir().join(format!("ledger-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("privacy-ledger.json");
+        let mut first = Ledger::new();
+        for _ in 0..40 {
+            first.record_step(1.2, 0.05);
+        }
+        first.save(&path).unwrap();
+        let mut resumed = Ledger::load(&path).unwrap();
+        let mut straight = first.clone();
+        for _ in 0..60 {
+            resumed.record_step(1.2, 0.05);
+            straight.record_step(1.2, 0.05);
+        }
+        assert_eq!(resumed, straight);
+        assert_eq!(resumed.steps(), 100);
+        let (a, b) = (
+            resumed.epsilon(1e-5, AccountantKind::Prv).unwrap(),
+            straight.epsilon(1e-5, AccountantKind::Prv).unwrap(),
+        );
+        assert_eq!(a, b);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn corrupt_ledger_is_a_clear_error() {
+        let dir = std::env::temp_dir().join(format!("ledger-corrupt-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("ledger.json");
+        std::fs::write(&path, "{\"version\": 1, \"events\": [").unwrap();
+        let err = Ledger::load(&path).unwrap_err();
+        assert!(err.to_string().contains("not a valid ledger"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn different_steps_are_kept_apart() {
+        let mut ledger = Ledger::new();
+        ledger.record_step(1.0, 0.01);
+        ledger.record_step(2.0, 0.01);
+        ledger.record_step(2.0, 0.01);
+        assert_eq!(ledger.events().len(), 2);
+        assert_eq!(ledger.steps(), 3);
+    }
+}

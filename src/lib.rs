@@ -1,0 +1,12 @@
+//! dpgan: differentially private generative models for medical images.
+//!
+//! The library holds every piece of logic; the `dpgan` binary only parses arguments and calls
+//! [`cli::run`]. The privacy accountant lives in its own crate, [`privacy_accounting`], which
+//! knows nothing of tensors.
+
+pub mod cli;
+pub mod error;
+pub mod info;
+
+pub use error::InputError;
+pub use privacy_accounting;

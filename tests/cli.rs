@@ -1,0 +1,281 @@
+//! The real `dpgan` binary, run as a user would, with its JSON parsed into typed structs.
+use std::process::Command;
+
+use dpgan::info::Info;
+use privacy_accounting::cli::{AccountReport, CalibrateReport};
+
+fn dpgan(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_dpgan"))
+        .args(args)
+        .output()
+        .expect("run dpgan")
+}
+
+fn stdout_json<T: serde::de::DeserializeOwned>(args: &[&str]) -> T {
+    let out = dpgan(args);
+    assert!(
+        out.status.success(),
+        "dpgan {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("valid JSON")
+}
+
+#[test]
+fn info_json_describes_the_build() {
+    let info: Info = stdout_json(&["info", "--json"]);
+    assert_eq!(info.dpgan_version, env!("CARGO_PKG_VERSION"));
+    assert!(
+        info.libtorch_version.starts_with("2.11.0"),
+        "{}",
+        info.libtorch_version
+    );
+    assert!(info.threads >= 1);
+    assert_eq!(info.cuda_available, !info.cuda_devices.is_empty());
+    // The raw JSON has the documented keys.
+    let raw: serde_json::Value = stdout_json(&["info", "--json"]);
+    for key in [
+        "dpgan_version",
+        "libtorch_version",
+        "cuda_available",
+        "cuda_devices",
+        "threads",
+    ] {
+        assert!(raw.get(key).is_some(), "missing {key}");
+    }
+}
+
+#[test]
+fn account_reports_prv_bounds_and_rdp_order() {
+    let common = [
+        "--noise-multiplier",
+        "1.1",
+        "--sample-rate",
+        "0.004266666666666667",
+        "--steps",
+        "14063",
+    ];
+    let mut prv_args = vec!["account"];
+    prv_args.extend(common);
+    prv_args.extend(["--delta", "1e-5", "--json"]);
+    let prv: AccountReport = stdout_json(&prv_args);
+    let (lo, est, hi) = (
+        prv.epsilon_lower.unwrap(),
+        prv.epsilon_estimate.unwrap(),
+        prv.epsilon_upper.unwrap(),
+    );
+    assert!(lo <= est && est <= hi && prv.epsilon == hi);
+    // dp_accounting's PLD gives 2.3818 for this setting (REFERENCE.md §4).
+    assert!((2.3818 - 0.01..=2.3818 + 0.05).contains(&hi), "{hi}");
+
+    let mut rdp_args = prv_args.clone();
+    rdp_args.extend(["--accountant", "rdp"]);
+    let rdp: AccountReport = stdout_json(&rdp_args);
+    assert!((rdp.epsilon - 2.5967).abs() < 1e-3, "{}", rdp.epsilon);
+    assert!(rdp.order.is_some());
+}
+
+#[test]
+fn account_accepts_epochs_batch_and_dataset_size() {
+    // N = 60000, B = 150, 15 epochs: 6000 steps at q = 0.0025; TF Privacy's RDP value.
+    let r: AccountReport = stdout_json(&[
+        "account",
+        "--noise-multiplier",
+        "1.3",
+        "--epochs",
+        "15",
+        "--batch-size",
+        "150",
+        "--dataset-size",
+        "60000",
+        "--delta",
+        "1e-5",
+        "--accountant",
+        "rdp",
+        "--json",
+    ]);
+    assert_eq!(r.steps, 6000);
+    assert!(
+        (r.epsilon - 0.7242234026109595).abs() < 1e-9,
+        "{}",
+        r.epsilon
+    );
+}
+
+#[test]
+fn calibrate_never_overshoots() {
+    let r: CalibrateReport = stdout_json(&[
+        "calibrate",
+        "--epsilon",
+        "3",
+        "--sample-rate",
+        "0.01",
+        "--steps",
+        "1000",
+        "--delta",
+        "1e-5",
+        "--json",
+    ]);
+    assert!(r.epsilon <= 3.0 && r.epsilon > 2.9, "{r:?}");
+}
+
+#[test]
+fn bad_input_exits_2_and_names_the_argument() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "account",
+                "--noise-multiplier",
+                "1",
+                "--sample-rate",
+                "1.5",
+                "--steps",
+                "10",
+                "--delta",
+                "1e-5",
+            ],
+            "--sample-rate",
+        ),
+        (
+            &[
+                "account",
+                "--noise-multiplier",
+                "0",
+                "--sample-rate",
+                "0.1",
+                "--steps",
+                "10",
+                "--delta",
+                "1e-5",
+            ],
+            "--noise-multiplier",
+        ),
+        (
+            &[
+                "account",
+                "--noise-multiplier",
+                "1",
+                "--sample-rate",
+                "0.1",
+                "--steps",
+                "0",
+                "--delta",
+                "1e-5",
+            ],
+            "--steps",
+        ),
+        (
+            &[
+                "account",
+                "--noise-multiplier",
+                "1",
+                "--sample-rate",
+                "0.1",
+                "--steps",
+                "10",
+                "--delta",
+                "1",
+            ],
+            "--delta",
+        ),
+        (
+            &[
+                "account",
+                "--noise-multiplier",
+                "abc",
+                "--sample-rate",
+                "0.1",
+                "--steps",
+                "10",
+                "--delta",
+                "1e-5",
+            ],
+            "--noise-multiplier",
+        ),
+        (
+            &[
+                "account",
+                "--noise-multiplier",
+                "NaN",
+                "--sample-rate",
+                "0.1",
+                "--steps",
+                "10",
+                "--delta",
+                "1e-5",
+            ],
+            "--noise-multiplier",
+        ),
+        (
+            &[
+                "calibrate",
+                "--epsilon",
+                "1e-9",
+                "--sample-rate",
+                "1",
+                "--steps",
+                "1000000",
+                "--delta",
+                "1e-10",
+                "--accountant",
+                "rdp",
+            ],
+            "unreachable",
+        ),
+        (
+            &[
+                "calibrate",
+                "--epsilon",
+                "-1",
+                "--sample-rate",
+                "0.1",
+                "--steps",
+                "10",
+                "--delta",
+                "1e-5",
+            ],
+            "--epsilon",
+        ),
+    ];
+    for (args, needle) in cases {
+        let out = dpgan(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !stdout.contains("NaN") && !stdout.contains("inf"),
+            "{args:?}: {stdout}"
+        );
+    }
+}
+
+#[test]
+fn commands_not_yet_available_fail_cleanly() {
+    let out = dpgan(&["train", "--epsilon", "10"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not available in this version"), "{stderr}");
+}
+
+#[test]
+fn help_lists_every_command() {
+    let out = dpgan(&["--help"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for cmd in [
+        "info",
+        "train",
+        "sample",
+        "evaluate",
+        "attack",
+        "sweep",
+        "account",
+        "calibrate",
+        "data",
+        "bench",
+    ] {
+        assert!(text.contains(cmd), "--help lacks {cmd}");
+    }
+}
