@@ -5,8 +5,10 @@
 //! knows nothing of tensors.
 
 pub mod cli;
+pub mod dp;
 pub mod error;
 pub mod info;
+pub mod model;
 
 pub use error::InputError;
 pub use privacy_accounting;

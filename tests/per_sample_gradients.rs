@@ -1,0 +1,298 @@
+//! The per-sample gradient engine against brute force: a loop of single-example backward
+//! passes, layer by layer and for the whole discriminator, in f64 (1e-9) and f32 (1e-4).
+use dpgan::dp::{
+    clipped_gradients, Clipping, Conv2d, Embedding, GroupNorm, LayerNorm, Linear, PrivateLayer,
+    Tape,
+};
+use dpgan::model::{Discriminator, ModelConfig, Normalization};
+use tch::{nn, Device, Kind, Tensor};
+
+/// Compares engine and brute force for a per-sample loss `loss(indices, tape) -> [b]`.
+fn check(
+    layers: &[&dyn PrivateLayer],
+    batch: i64,
+    kind: Kind,
+    tolerance: f64,
+    loss: &dyn Fn(&Tensor, Option<&mut Tape>) -> Tensor,
+) {
+    let params: Vec<Tensor> = layers.iter().flat_map(|l| l.parameters()).collect();
+    let all = Tensor::arange(batch, (Kind::Int64, Device::Cpu));
+
+    // Brute force: one backward pass per example.
+    let mut per_sample: Vec<Vec<Tensor>> = Vec::new();
+    for i in 0..batch {
+        let li = loss(&Tensor::from_slice(&[i]), None).sum(kind);
+        per_sample.push(Tensor::run_backward(&[li], &params, false, false));
+    }
+    let norms: Vec<f64> = per_sample
+        .iter()
+        .map(|g| {
+            g.iter()
+                .map(|t| t.square().sum(Kind::Double).double_value(&[]))
+                .sum::<f64>()
+                .sqrt()
+        })
+        .collect();
+    let mut sorted = norms.clone();
+    sorted.sort_by(f64::total_cmp);
+    let c = sorted[sorted.len() / 2]; // half the samples get clipped
+    let expected: Vec<Tensor> = (0..params.len())
+        .map(|p| {
+            per_sample
+                .iter()
+                .zip(&norms)
+                .map(|(g, n)| &g[p] * (c / (n + 1e-6)).min(1.0))
+                .reduce(|a, b| a + b)
+                .unwrap()
+        })
+        .collect();
+
+    // Engine: one forward, one backward.
+    let mut tape = Tape::new();
+    let total = loss(&all, Some(&mut tape)).sum(kind);
+    let out =
+        clipped_gradients(layers, &tape, &total, Clipping::Flat { max_grad_norm: c }).unwrap();
+    let engine_norms: Vec<f64> = out.per_sample_norms.try_into().unwrap();
+    for (i, (a, b)) in engine_norms.iter().zip(&norms).enumerate() {
+        assert!(
+            (a - b).abs() <= tolerance * b.abs().max(1e-12),
+            "sample {i}: norm {a} vs brute force {b}"
+        );
+    }
+    // The clipped sum as one vector: relative L2 error, and no parameter off by more than the
+    // tolerance times the vector's largest entry.
+    let (mut diff, mut norm, mut scale) = (0.0f64, 0.0f64, 0.0f64);
+    for (got, want) in out.grads.iter().zip(&expected) {
+        diff += (got - want).square().sum(Kind::Double).double_value(&[]);
+        norm += want.square().sum(Kind::Double).double_value(&[]);
+        scale = scale.max(want.abs().max().double_value(&[]));
+    }
+    assert!(
+        diff.sqrt() <= tolerance * norm.sqrt(),
+        "clipped sum: relative error {:e}",
+        diff.sqrt() / norm.sqrt()
+    );
+    for (p, (got, want)) in out.grads.iter().zip(&expected).enumerate() {
+        let err = (got - want).abs().max().double_value(&[]);
+        assert!(
+            err <= tolerance * scale,
+            "parameter {p}: max error {err:e} vs scale {scale:e}"
+        );
+    }
+}
+
+fn setup(kind: Kind) -> nn::VarStore {
+    tch::manual_seed(7);
+    let _ = kind;
+    nn::VarStore::new(Device::Cpu)
+}
+
+fn finish(vs: &mut nn::VarStore, kind: Kind) {
+    if kind == Kind::Double {
+        vs.double();
+    }
+}
+
+fn tolerance(kind: Kind) -> f64 {
+    if kind == Kind::Double {
+        1e-9
+    } else {
+        1e-4
+    }
+}
+
+const KINDS: [Kind; 2] = [Kind::Double, Kind::Float];
+
+#[test]
+fn linear_matches_brute_force() {
+    for kind in KINDS {
+        let mut vs = setup(kind);
+        let layer = Linear::new(&vs.root(), "fc", 7, 5, true, 0.3);
+        finish(&mut vs, kind);
+        let x = Tensor::randn([6, 7], (kind, Device::Cpu));
+        let r = Tensor::randn([6, 5], (kind, Device::Cpu));
+        let loss = |idx: &Tensor, tape: Option<&mut Tape>| {
+            let z = layer.forward(&x.index_select(0, idx), tape);
+            (z.tanh() * r.index_select(0, idx)).sum_dim_intlist(1, false, kind)
+        };
+        check(&[&layer], 6, kind, tolerance(kind), &loss);
+    }
+}
+
+#[test]
+fn linear_on_sequences_matches_brute_force() {
+    for kind in KINDS {
+        for (t, din, dout) in [(3, 16, 8), (12, 2, 3)] {
+            // Both norm methods: ghost (T small) and direct (T large relative to widths).
+            let mut vs = setup(kind);
+            let layer = Linear::new(&vs.root(), "fc", din, dout, true, 0.3);
+            finish(&mut vs, kind);
+            let x = Tensor::randn([5, t, din], (kind, Device::Cpu));
+            let r = Tensor::randn([5, t, dout], (kind, Device::Cpu));
+            let loss = |idx: &Tensor, tape: Option<&mut Tape>| {
+                let z = layer.forward(&x.index_select(0, idx), tape);
+                (z.tanh() * r.index_select(0, idx)).sum_dim_intlist([1, 2].as_slice(), false, kind)
+            };
+            check(&[&layer], 5, kind, tolerance(kind), &loss);
+        }
+    }
+}
+
+#[test]
+fn conv2d_matches_brute_force_with_both_norm_methods() {
+    for kind in KINDS {
+        // 16×16 input, k4 s2 p1: L = 64 positions. 2 → 3 channels: direct is cheaper;
+        // 16 → 32 channels: ghost is cheaper.
+        for (cin, cout, bias) in [(2, 3, true), (16, 32, false)] {
+            let mut vs = setup(kind);
+            let layer = Conv2d::new(&vs.root(), "conv", cin, cout, 4, 2, 1, bias, 0.2);
+            finish(&mut vs, kind);
+            let x = Tensor::randn([5, cin, 16, 16], (kind, Device::Cpu));
+            let r = Tensor::randn([5, cout, 8, 8], (kind, Device::Cpu));
+            let loss = |idx: &Tensor, tape: Option<&mut Tape>| {
+                let z = layer.forward(&x.index_select(0, idx), tape);
+                (z.tanh() * r.index_select(0, idx)).sum_dim_intlist(
+                    [1, 2, 3].as_slice(),
+                    false,
+                    kind,
+                )
+            };
+            check(&[&layer], 5, kind, tolerance(kind), &loss);
+        }
+    }
+}
+
+#[test]
+fn group_norm_matches_brute_force() {
+    for kind in KINDS {
+        let mut vs = setup(kind);
+        let conv = Conv2d::new(&vs.root(), "conv", 3, 8, 3, 1, 1, true, 0.3);
+        let norm = GroupNorm::new(&vs.root(), "gn", 4, 8);
+        finish(&mut vs, kind);
+        tch::no_grad(|| {
+            let _ = norm.weight.shallow_clone().uniform_(0.5, 1.5);
+            let _ = norm.bias.shallow_clone().uniform_(-0.5, 0.5);
+        });
+        let x = Tensor::randn([4, 3, 6, 6], (kind, Device::Cpu));
+        let r = Tensor::randn([4, 8, 6, 6], (kind, Device::Cpu));
+        let loss = |idx: &Tensor, mut tape: Option<&mut Tape>| {
+            let h = conv.forward(&x.index_select(0, idx), tape.as_deref_mut());
+            let z = norm.forward(&h, tape);
+            (z.tanh() * r.index_select(0, idx)).sum_dim_intlist([1, 2, 3].as_slice(), false, kind)
+        };
+        check(&[&conv, &norm], 4, kind, tolerance(kind), &loss);
+    }
+}
+
+#[test]
+fn layer_norm_matches_brute_force() {
+    for kind in KINDS {
+        let mut vs = setup(kind);
+        let fc = Linear::new(&vs.root(), "fc", 6, 10, true, 0.3);
+        let norm = LayerNorm::new(&vs.root(), "ln", &[10]);
+        finish(&mut vs, kind);
+        let x = Tensor::randn([5, 4, 6], (kind, Device::Cpu)); // sequences of 4
+        let r = Tensor::randn([5, 4, 10], (kind, Device::Cpu));
+        let loss = |idx: &Tensor, mut tape: Option<&mut Tape>| {
+            let h = fc.forward(&x.index_select(0, idx), tape.as_deref_mut());
+            let z = norm.forward(&h, tape);
+            (z.tanh() * r.index_select(0, idx)).sum_dim_intlist([1, 2].as_slice(), false, kind)
+        };
+        check(&[&fc, &norm], 5, kind, tolerance(kind), &loss);
+    }
+}
+
+#[test]
+fn embedding_matches_brute_force() {
+    for kind in KINDS {
+        let mut vs = setup(kind);
+        let emb = Embedding::new(&vs.root(), "emb", 6, 4);
+        finish(&mut vs, kind);
+        // Repeated indices within a sample exercise the ghost norm's equality matrix.
+        let tokens = Tensor::from_slice(&[0i64, 1, 1, 2, 3, 3, 3, 0, 5, 4, 4, 2, 1, 0, 5, 5])
+            .reshape([4, 4]);
+        let r = Tensor::randn([4, 4, 4], (kind, Device::Cpu));
+        let loss = |idx: &Tensor, tape: Option<&mut Tape>| {
+            let z = emb.forward(&tokens.index_select(0, idx), tape);
+            (z.tanh() * r.index_select(0, idx)).sum_dim_intlist([1, 2].as_slice(), false, kind)
+        };
+        check(&[&emb], 4, kind, tolerance(kind), &loss);
+        // One index per sample.
+        let single = Tensor::from_slice(&[3i64, 1, 3, 0]);
+        let r1 = Tensor::randn([4, 4], (kind, Device::Cpu));
+        let loss1 = |idx: &Tensor, tape: Option<&mut Tape>| {
+            let z = emb.forward(&single.index_select(0, idx), tape);
+            (z.tanh() * r1.index_select(0, idx)).sum_dim_intlist(1, false, kind)
+        };
+        check(&[&emb], 4, kind, tolerance(kind), &loss1);
+    }
+}
+
+#[test]
+fn whole_discriminator_matches_brute_force() {
+    for kind in KINDS {
+        for normalization in [Normalization::None, Normalization::Group] {
+            let mut vs = setup(kind);
+            let cfg = ModelConfig {
+                channels: 2,
+                image_size: 16,
+                classes: 3,
+                discriminator_width: 8,
+                normalization,
+                ..ModelConfig::default()
+            };
+            let d = Discriminator::new(&vs.root(), &cfg).unwrap();
+            finish(&mut vs, kind);
+            let x = Tensor::randn([6, 2, 16, 16], (kind, Device::Cpu));
+            let labels = Tensor::from_slice(&[0i64, 1, 2, 0, 1, 2]);
+            // The real-example loss of the private discriminator step: BCE(real) + class NLL.
+            let loss = |idx: &Tensor, tape: Option<&mut Tape>| {
+                let out = d.forward(&x.index_select(0, idx), tape);
+                let ones = out.real_fake.ones_like();
+                let bce = out.real_fake.binary_cross_entropy_with_logits::<Tensor>(
+                    &ones,
+                    None,
+                    None,
+                    tch::Reduction::None,
+                );
+                let nll = -out
+                    .class
+                    .log_softmax(1, kind)
+                    .gather(1, &labels.index_select(0, idx).unsqueeze(1), false)
+                    .squeeze_dim(1);
+                bce + nll
+            };
+            check(&d.layers(), 6, kind, tolerance(kind), &loss);
+        }
+    }
+}
+
+#[test]
+fn per_layer_clipping_bounds_each_layer() {
+    let vs = setup(Kind::Double);
+    let a = Linear::new(&vs.root(), "a", 4, 4, true, 1.0);
+    let b = Linear::new(&vs.root(), "b", 4, 2, true, 1.0);
+    let x = Tensor::randn([8, 4], (Kind::Float, Device::Cpu));
+    let mut tape = Tape::new();
+    let h = a.forward(&x, Some(&mut tape)).tanh();
+    let z = b.forward(&h, Some(&mut tape));
+    let loss = z.square().sum(Kind::Float) * 100.0;
+    let c = 0.5;
+    let out = clipped_gradients(
+        &[&a, &b],
+        &tape,
+        &loss,
+        Clipping::PerLayer { max_grad_norm: c },
+    )
+    .unwrap();
+    // Every sample exceeds the bound here, so each layer's clipped sum has norm ≤ 8·C/√2.
+    let bound = 8.0 * c / 2f64.sqrt();
+    for layer in [&out.grads[0..2], &out.grads[2..4]] {
+        let norm: f64 = layer
+            .iter()
+            .map(|g| g.square().sum(Kind::Double).double_value(&[]))
+            .sum::<f64>()
+            .sqrt();
+        assert!(norm <= bound + 1e-4, "{norm} > {bound}");
+    }
+}
