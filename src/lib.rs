@@ -4,11 +4,15 @@
 //! [`cli::run`]. The privacy accountant lives in its own crate, [`privacy_accounting`], which
 //! knows nothing of tensors.
 
+pub mod bench;
 pub mod cli;
 pub mod dp;
 pub mod error;
 pub mod info;
 pub mod model;
+pub mod picture;
+pub mod sample;
+pub mod train;
 
 pub use error::InputError;
 pub use privacy_accounting;

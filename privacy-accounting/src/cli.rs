@@ -17,13 +17,18 @@ use crate::{
 #[derive(Debug, Clone, Args)]
 pub struct SamplingArgs {
     /// Poisson sampling rate q ∈ (0, 1] (expected batch size ÷ dataset size).
-    #[arg(long, value_name = "Q")]
+    #[arg(long, value_name = "Q", allow_negative_numbers = true)]
     pub sample_rate: Option<f64>,
     /// Number of DP-SGD steps T ≥ 1.
     #[arg(long, value_name = "T")]
     pub steps: Option<u64>,
     /// Epochs (instead of --steps): T = ⌈epochs · N / B⌉.
-    #[arg(long, value_name = "E", conflicts_with = "steps")]
+    #[arg(
+        long,
+        value_name = "E",
+        conflicts_with = "steps",
+        allow_negative_numbers = true
+    )]
     pub epochs: Option<f64>,
     /// Expected batch size B (instead of --sample-rate: q = B / N).
     #[arg(long, value_name = "B", conflicts_with = "sample_rate")]
@@ -100,12 +105,12 @@ impl SamplingArgs {
 #[derive(Debug, Clone, Args)]
 pub struct AccountArgs {
     /// Noise multiplier σ > 0 (noise std ÷ clipping norm).
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", allow_negative_numbers = true)]
     pub noise_multiplier: f64,
     #[command(flatten)]
     pub sampling: SamplingArgs,
     /// Target δ ∈ (0, 1).
-    #[arg(long, value_name = "D")]
+    #[arg(long, value_name = "D", allow_negative_numbers = true)]
     pub delta: f64,
     #[command(flatten)]
     pub accounting: AccountingArgs,
@@ -124,7 +129,7 @@ pub struct AccountingArgs {
     #[arg(long, default_value_t = crate::prv::DEFAULT_EPS_ERROR, value_name = "T")]
     pub eps_error: f64,
     /// PRV: the δ error (default δ/1000).
-    #[arg(long, value_name = "D")]
+    #[arg(long, value_name = "D", allow_negative_numbers = true)]
     pub delta_error: Option<f64>,
     /// RDP: RDP → (ε, δ) conversion (classic is retired; for reproducing older numbers).
     #[arg(long, value_enum, default_value_t = Conversion::Balle2020)]
@@ -135,12 +140,12 @@ pub struct AccountingArgs {
 #[derive(Debug, Clone, Args)]
 pub struct CalibrateArgs {
     /// Target ε > 0.
-    #[arg(long, value_name = "E")]
+    #[arg(long, value_name = "E", allow_negative_numbers = true)]
     pub epsilon: f64,
     #[command(flatten)]
     pub sampling: SamplingArgs,
     /// Target δ ∈ (0, 1).
-    #[arg(long, value_name = "D")]
+    #[arg(long, value_name = "D", allow_negative_numbers = true)]
     pub delta: f64,
     #[command(flatten)]
     pub accounting: AccountingArgs,

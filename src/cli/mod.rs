@@ -3,6 +3,7 @@
 //! Commands that later work fills in are listed already, so that `dpgan --help` shows the whole
 //! tool; running one of them says it is not available in this version (exit code 1).
 mod logging;
+pub mod train;
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
@@ -33,9 +34,9 @@ pub enum Command {
     /// Benchmarks (`dpgan bench accountant`).
     Bench(BenchArgs),
     /// Train a class-conditional GAN whose discriminator is differentially private.
-    Train(PendingArgs),
+    Train(Box<train::TrainArgs>),
     /// Draw synthetic samples from a trained run.
-    Sample(PendingArgs),
+    Sample(SampleArgs),
     /// Fidelity and utility of a run's synthetic data.
     Evaluate(PendingArgs),
     /// Membership and reconstruction attacks on a run, against the bound its ε implies.
@@ -63,6 +64,57 @@ pub struct BenchArgs {
 pub enum BenchTarget {
     /// Time ε (PRV and RDP) and σ-calibration on a fixed DP-SGD setting.
     Accountant(privacy_accounting::cli::BenchArgs),
+    /// Time the discriminator update: non-private, dpgan's DP step, and a naive DP step.
+    DpStep(DpStepArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DpStepArgs {
+    /// Real examples per step.
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: i64,
+    /// Input channels (1 for slices, 9 for the case study's vertebral units).
+    #[arg(long, default_value_t = 1)]
+    pub channels: i64,
+    /// cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// CPU threads for libtorch.
+    #[arg(long, default_value_t = 2)]
+    pub threads: i32,
+    /// Timed steps per variant (the median is reported).
+    #[arg(long, default_value_t = 5)]
+    pub repeats: usize,
+    /// Run one variant in this process (used by the benchmark's child processes).
+    #[arg(long, value_enum, hide = true)]
+    pub only: Option<crate::bench::dp_step::Variant>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// The run directory (with config.json and generator.safetensors).
+    #[arg(long, value_name = "DIR")]
+    pub run: std::path::PathBuf,
+    /// Number of samples.
+    #[arg(long, default_value_t = 64)]
+    pub n: usize,
+    /// Only this class (0-based); by default classes take turns.
+    #[arg(long)]
+    pub class: Option<i64>,
+    #[arg(long, value_enum, default_value_t = crate::sample::SampleFormat::Png)]
+    pub format: crate::sample::SampleFormat,
+    /// Output folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: std::path::PathBuf,
+    /// Seed for the generator's input noise.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Print what was written as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of a command that this version does not implement yet.
@@ -100,13 +152,94 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Bench(BenchArgs {
             target: BenchTarget::Accountant(args),
         }) => Ok(privacy_accounting::cli::bench(&args)?),
-        Command::Train(_) => pending("train", 4),
-        Command::Sample(_) => pending("sample", 4),
+        Command::Bench(BenchArgs {
+            target: BenchTarget::DpStep(args),
+        }) => bench_dp_step(&args),
+        Command::Train(args) => train::run(&args, cli.quiet > 0),
+        Command::Sample(a) => {
+            let r = crate::sample::sample(&a.run, a.n, a.class, a.format, &a.out, a.seed)?;
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!("wrote {} samples to {}", r.count, a.out.display());
+            }
+            Ok(())
+        }
         Command::Evaluate(_) => pending("evaluate", 6),
         Command::Attack(_) => pending("attack", 6),
         Command::Sweep(_) => pending("sweep", 7),
         Command::Data(_) => pending("data", 5),
     }
+}
+
+fn bench_dp_step(args: &DpStepArgs) -> Result<()> {
+    use crate::bench::dp_step;
+    if args.batch_size < 1 || args.channels < 1 || args.threads < 1 || args.repeats < 1 {
+        return Err(crate::InputError::new(
+            "--batch-size, --channels, --threads and --repeats must be ≥ 1",
+        )
+        .into());
+    }
+    let settings = dp_step::DpStepBench {
+        batch: args.batch_size,
+        channels: args.channels,
+        device: args.device.clone(),
+        threads: args.threads,
+        repeats: args.repeats,
+    };
+    if let Some(variant) = args.only {
+        let r = dp_step::run_variant(&settings, variant)?;
+        println!("{}", serde_json::to_string(&r)?);
+        return Ok(());
+    }
+    dp_step::parse_device(&args.device)?;
+    let child_args: Vec<String> = [
+        "bench",
+        "dp-step",
+        "--batch-size",
+        &args.batch_size.to_string(),
+        "--channels",
+        &args.channels.to_string(),
+        "--device",
+        &args.device,
+        "--threads",
+        &args.threads.to_string(),
+        "--repeats",
+        &args.repeats.to_string(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let r = dp_step::run(&settings, &child_args)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+    } else {
+        let mib = |b: Option<u64>| {
+            b.map(|b| format!("{:.0} MiB", b as f64 / 1048576.0))
+                .unwrap_or("n/a".into())
+        };
+        println!(
+            "discriminator update, 64×64, d = 64, K = 3, batch {}, {} channel(s), {} ({} threads), median of {}",
+            r.batch, r.channels, r.device, r.threads, r.repeats
+        );
+        for (name, v) in [
+            ("non-private", &r.nonprivate),
+            ("dpgan DP", &r.dp),
+            ("naive DP", &r.naive),
+        ] {
+            println!(
+                "  {name:<12} {:>9.1} ms   peak RSS {} ({} above baseline)",
+                v.median_s * 1e3,
+                mib(v.peak_rss_bytes),
+                mib(v.peak_rss_above_baseline_bytes)
+            );
+        }
+        println!(
+            "  DP ÷ non-private: {:.2}×   naive ÷ non-private: {:.2}×",
+            r.dp_over_nonprivate, r.naive_over_nonprivate
+        );
+    }
+    Ok(())
 }
 
 fn pending(command: &str, issue: u32) -> Result<()> {

@@ -1,9 +1,11 @@
-//! 2-D convolution (square kernel, no groups), with per-sample gradients by im2col.
+//! 2-D convolution (square kernel, no groups) with per-sample gradients.
 //!
 //! With U_i = im2col(a_i) (`[k²·C_in, L]`) and D_i = dz_i (`[C_out, L]`), the per-sample weight
 //! gradient is G_i = D_i·U_iᵀ. Its squared norm is computed either directly (cost
-//! C_out·k²C_in·L per sample) or as the ghost norm ⟨U_iᵀU_i, D_iᵀD_i⟩ (cost L²·(k²C_in + C_out)),
-//! whichever is cheaper for this layer's shapes.
+//! C_out·k²C_in·L per sample; all G_i by one grouped convolution) or as the ghost norm
+//! ⟨U_iᵀU_i, D_iᵀD_i⟩ (cost L²·(k²C_in + C_out)), whichever is cheaper for the layer's shapes.
+//! The clipped sum of a ghost layer is the ordinary weight gradient of c ⊙ dz, computed as one
+//! convolution with libtorch's own kernels.
 use tch::{nn, Tensor};
 
 use super::layer::{scale_samples, sq_norms_of, weighted_sum_of, LayerKind, PrivateLayer};
@@ -83,6 +85,46 @@ impl Conv2d {
         }
     }
 
+    /// Per-sample weight gradients `[B, C_out, C_in, k, k]` by one grouped, dilated
+    /// convolution: with the batch as groups, sample b's input channels (as a batch) are
+    /// convolved with its own output gradient (as the kernel, dilated by the stride).
+    fn per_sample_weight_grads(&self, a: &Tensor, dz: &Tensor) -> Tensor {
+        let (b, c_in) = (a.size()[0], a.size()[1]);
+        let c_out = dz.size()[1];
+        let (h_out, w_out) = (dz.size()[2], dz.size()[3]);
+        let input = a.transpose(0, 1); // [C_in, B, H, W]
+        let kernel = dz.reshape([b * c_out, 1, h_out, w_out]);
+        let g = input.conv2d(
+            &kernel,
+            None::<Tensor>,
+            [1],
+            [self.padding],
+            [self.stride],
+            b,
+        );
+        let g = g.narrow(2, 0, self.kernel).narrow(3, 0, self.kernel); // [C_in, B·C_out, k, k]
+        g.reshape([c_in, b, c_out, self.kernel, self.kernel])
+            .permute([1, 2, 0, 3, 4])
+    }
+
+    /// Σ_b of the per-sample weight gradients for output gradients `dz` (already weighted):
+    /// the weight gradient as a dilated convolution with batch and channels swapped.
+    fn summed_weight_grad(&self, a: &Tensor, dz: &Tensor) -> Tensor {
+        let input = a.transpose(0, 1); // [C_in, B, H, W]
+        let kernel = dz.transpose(0, 1); // [C_out, B, H_out, W_out]
+        let g = input.conv2d(
+            &kernel,
+            None::<Tensor>,
+            [1],
+            [self.padding],
+            [self.stride],
+            1,
+        );
+        g.narrow(2, 0, self.kernel)
+            .narrow(3, 0, self.kernel)
+            .transpose(0, 1) // [C_out, C_in, k, k]
+    }
+
     fn unfold(&self, a: &Tensor) -> Tensor {
         a.im2col(
             [self.kernel, self.kernel],
@@ -112,23 +154,20 @@ impl PrivateLayer for Conv2d {
         let kind = dz.kind();
         let b = dz.size()[0];
         let c_out = dz.size()[1];
-        let d = dz.reshape([b, c_out, -1]); // [B, C_out, L]
-        let positions = d.size()[2];
-        let u = self.unfold(a); // [B, k²C_in, L]
+        let positions = dz.size()[2] * dz.size()[3];
         let bias_grad = self
             .bias
             .as_ref()
-            .map(|_| d.sum_dim_intlist(2, false, kind)); // [B, C_out]
+            .map(|_| dz.sum_dim_intlist([2, 3].as_slice(), false, kind)); // [B, C_out]
         match self.norm_method(positions) {
             NormMethod::Direct => {
-                let g = d.matmul(&u.transpose(1, 2)); // [B, C_out, k²C_in]
-                let mut shape = vec![b];
-                shape.extend(self.weight.size());
-                let mut per_sample = vec![g.reshape(shape.as_slice())];
+                let mut per_sample = vec![self.per_sample_weight_grads(a, dz)];
                 per_sample.extend(bias_grad);
                 (sq_norms_of(&per_sample), Some(per_sample))
             }
             NormMethod::Ghost => {
+                let u = self.unfold(a); // [B, k²C_in, L]
+                let d = dz.reshape([b, c_out, -1]); // [B, C_out, L]
                 let uu = u.transpose(1, 2).matmul(&u); // [B, L, L]
                 let dd = d.transpose(1, 2).matmul(&d);
                 let mut norms = vec![(uu * dd).sum_dim_intlist([1, 2].as_slice(), false, kind)];
@@ -148,17 +187,10 @@ impl PrivateLayer for Conv2d {
         if let Some(per_sample) = per_sample {
             return weighted_sum_of(per_sample, w);
         }
-        let b = dz.size()[0];
-        let c_out = dz.size()[1];
-        let dw = scale_samples(dz, w).reshape([b, c_out, -1]); // [B, C_out, L]
-        let u = self.unfold(a); // [B, K, L]
-        let k = u.size()[1];
-        // Σ_i D'_i U_iᵀ as one matrix product over (batch, position).
-        let lhs = dw.permute([1, 0, 2]).reshape([c_out, -1]);
-        let rhs = u.permute([0, 2, 1]).reshape([-1, k]);
-        let mut grads = vec![lhs.matmul(&rhs).reshape(self.weight.size())];
+        let dzw = scale_samples(dz, w);
+        let mut grads = vec![self.summed_weight_grad(a, &dzw)];
         if self.bias.is_some() {
-            grads.push(dw.sum_dim_intlist([0, 2].as_slice(), false, dz.kind()));
+            grads.push(dzw.sum_dim_intlist([0, 2, 3].as_slice(), false, dz.kind()));
         }
         grads
     }

@@ -5,7 +5,7 @@
 //! released average at C/(qN) whatever the batch: the realised size depends on the data. An
 //! empty Poisson batch still releases noise (the step happened and is accounted).
 use serde::{Deserialize, Serialize};
-use tch::Tensor;
+use tch::{Kind, Tensor};
 
 use super::engine::Clipping;
 use super::noise::NoiseSource;
@@ -42,16 +42,32 @@ impl DpSgd {
                 .map(|p| Tensor::zeros(p.size(), (p.kind(), p.device())))
                 .collect()
         });
+        if std == 0.0 {
+            return sums.into_iter().map(|s| s * scale).collect();
+        }
+        if params.iter().all(|p| p.kind() == Kind::Float) {
+            // All noise for the step in one parallel draw, then split by parameter.
+            let total: i64 = params.iter().map(Tensor::numel).sum::<usize>() as i64;
+            let noise_flat = noise.gaussian_f32(total as usize, std as f32);
+            let mut offset = 0;
+            return sums
+                .into_iter()
+                .zip(params)
+                .map(|(mut sum, p)| {
+                    let n = p.numel() as i64;
+                    let part = noise_flat
+                        .narrow(0, offset, n)
+                        .view(p.size().as_slice())
+                        .to_device(p.device());
+                    offset += n;
+                    let _ = sum.f_add_(&part).and_then(|mut s| s.f_mul_scalar_(scale));
+                    sum
+                })
+                .collect();
+        }
         sums.into_iter()
             .zip(params)
-            .map(|(sum, p)| {
-                let noisy = if std > 0.0 {
-                    sum + noise.gaussian(&p.size(), std, p.kind(), p.device())
-                } else {
-                    sum
-                };
-                noisy * scale
-            })
+            .map(|(sum, p)| (sum + noise.gaussian(&p.size(), std, p.kind(), p.device())) * scale)
             .collect()
     }
 }
@@ -59,7 +75,7 @@ impl DpSgd {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tch::{Device, Kind};
+    use tch::Device;
 
     fn settings(sigma: f64, c: f64) -> DpSgd {
         DpSgd {
@@ -109,6 +125,39 @@ mod tests {
         let out = s.privatize(Some(vec![sum]), &[param], &mut NoiseSource::seeded(0));
         let v: Vec<f64> = out[0].shallow_clone().try_into().unwrap();
         assert_eq!(v, vec![3.0 / 50.0, -6.0 / 50.0]);
+    }
+
+    #[test]
+    fn f32_noise_has_standard_deviation_sigma_times_c() {
+        let (sigma, c) = (0.9, 2.0);
+        let s = settings(sigma, c);
+        let params = [
+            Tensor::zeros([300, 300], (Kind::Float, Device::Cpu)),
+            Tensor::zeros([7], (Kind::Float, Device::Cpu)),
+        ];
+        let mut noise = NoiseSource::seeded(2);
+        let out = s.privatize(None, &params, &mut noise);
+        assert_eq!(out[0].size(), vec![300, 300]);
+        assert_eq!(out[1].size(), vec![7]);
+        let v = &out[0] * s.expected_batch_size();
+        let std = v.std(true).double_value(&[]);
+        let n = 90_000.0_f64;
+        assert!(
+            (std - sigma * c).abs() < 5.0 * sigma * c / (2.0 * n).sqrt(),
+            "std {std}"
+        );
+        // the two parameters get different noise, and a second step new noise
+        let again = s.privatize(None, &params, &mut noise);
+        assert!((&out[0] - &again[0]).abs().max().double_value(&[]) > 0.0);
+    }
+
+    #[test]
+    fn seeded_noise_is_reproducible() {
+        let s = settings(1.0, 1.0);
+        let p = [Tensor::zeros([1000], (Kind::Float, Device::Cpu))];
+        let a = s.privatize(None, &p, &mut NoiseSource::seeded(9));
+        let b = s.privatize(None, &p, &mut NoiseSource::seeded(9));
+        assert_eq!((&a[0] - &b[0]).abs().max().double_value(&[]), 0.0);
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! The RDP accountant: RDP adds up over composition, converted to (ε, δ) on request.
-use super::{conversion, orders::default_orders, subsampled_gaussian, Conversion};
+use super::{
+    conversion, orders::default_orders, subsampled_gaussian, Conversion, FractionalSeries,
+};
 use crate::error::{check_delta, check_epsilon};
 use crate::event::gaussian_steps;
 use crate::{Accountant, DpEvent, Error};
@@ -20,6 +22,7 @@ pub struct RdpAccountant {
     orders: Vec<f64>,
     rdp: Vec<f64>,
     conversion: Conversion,
+    series: FractionalSeries,
 }
 
 impl Default for RdpAccountant {
@@ -51,12 +54,19 @@ impl RdpAccountant {
             orders,
             rdp,
             conversion: Conversion::default(),
+            series: FractionalSeries::default(),
         })
     }
 
     /// The same accountant with another RDP → (ε, δ) conversion.
     pub fn with_conversion(mut self, conversion: Conversion) -> Self {
         self.conversion = conversion;
+        self
+    }
+
+    /// The same accountant with another fractional-order summation (before composing).
+    pub fn with_fractional_series(mut self, series: FractionalSeries) -> Self {
+        self.series = series;
         self
     }
 
@@ -102,8 +112,12 @@ impl Accountant for RdpAccountant {
         let mut increment = vec![0.0; self.orders.len()];
         for s in &steps {
             for (inc, &alpha) in increment.iter_mut().zip(&self.orders) {
-                let step =
-                    subsampled_gaussian::rdp(s.sampling_probability, s.noise_multiplier, alpha);
+                let step = subsampled_gaussian::rdp_with(
+                    s.sampling_probability,
+                    s.noise_multiplier,
+                    alpha,
+                    self.series,
+                );
                 *inc += s.count as f64 * step;
             }
         }

@@ -11,3 +11,4 @@ pub mod subsampled_gaussian;
 
 pub use accountant::RdpAccountant;
 pub use conversion::Conversion;
+pub use subsampled_gaussian::FractionalSeries;

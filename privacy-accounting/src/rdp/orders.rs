@@ -7,9 +7,10 @@ pub fn opacus_orders() -> Vec<f64> {
     orders
 }
 
-/// dp_accounting's default orders: Opacus's plus 128, 256, 512, 1024.
+/// dp_accounting's default orders: 1.1, 1.2, …, 11.0, then 12, …, 63, then 128, 256, 512, 1024.
 pub fn dp_accounting_orders() -> Vec<f64> {
-    let mut orders = opacus_orders();
+    let mut orders: Vec<f64> = (1..=100).map(|x| 1.0 + f64::from(x) / 10.0).collect();
+    orders.extend((12..64).map(f64::from));
     orders.extend([128.0, 256.0, 512.0, 1024.0]);
     orders
 }

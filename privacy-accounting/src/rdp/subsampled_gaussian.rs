@@ -8,12 +8,33 @@
 //!
 //! - Integer α: the finite binomial sum (their Section 3.2).
 //! - Fractional α: the two infinite series with Gaussian tail weights (their Section 3.3),
-//!   summed until both terms fall below e^-30 relative to the sum.
+//!   summed until both terms fall below e^-30 relative to the sum. The series has signed
+//!   (generalised binomial) coefficients; summing them with their signs gives A_α exactly (as
+//!   Opacus does), summing their absolute values gives an upper bound (as dp_accounting 0.6
+//!   does). [`FractionalSeries`] chooses; the exact sum is the default.
+use serde::{Deserialize, Serialize};
+
 use crate::math::{log_add, log_erfc, log_sub};
+
+/// How the fractional-order series is summed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FractionalSeries {
+    /// Terms with their signs: A_α itself (Opacus).
+    #[default]
+    Exact,
+    /// Absolute values of the terms: an upper bound on A_α (dp_accounting 0.6).
+    AbsoluteBound,
+}
 
 /// RDP at order `alpha` (> 1) of one step with sampling rate `q` ∈ [0, 1] and noise
 /// multiplier `sigma` > 0. Returns +∞ where A_α overflows.
 pub fn rdp(q: f64, sigma: f64, alpha: f64) -> f64 {
+    rdp_with(q, sigma, alpha, FractionalSeries::Exact)
+}
+
+/// [`rdp`] with a choice of fractional-order summation.
+pub fn rdp_with(q: f64, sigma: f64, alpha: f64, series: FractionalSeries) -> f64 {
     if q == 0.0 {
         return 0.0;
     }
@@ -26,7 +47,7 @@ pub fn rdp(q: f64, sigma: f64, alpha: f64) -> f64 {
     let log_a = if alpha.fract() == 0.0 {
         log_a_integer(q, sigma, alpha)
     } else {
-        log_a_fractional(q, sigma, alpha)
+        log_a_fractional(q, sigma, alpha, series)
     };
     let value = log_a / (alpha - 1.0);
     if value.is_nan() {
@@ -56,7 +77,7 @@ fn log_a_integer(q: f64, sigma: f64, alpha: f64) -> f64 {
 
 /// log A_α for fractional α, from the two Gaussian-tail series. Generalised binomial
 /// coefficients change sign once i > α + 1, so positive and negative parts are kept apart.
-fn log_a_fractional(q: f64, sigma: f64, alpha: f64) -> f64 {
+fn log_a_fractional(q: f64, sigma: f64, alpha: f64, series: FractionalSeries) -> f64 {
     let (log_q, log_1mq) = (q.ln(), (-q).ln_1p());
     let two_var = 2.0 * sigma * sigma;
     let z0 = sigma * sigma * (1.0 / q - 1.0).ln() + 0.5;
@@ -82,7 +103,7 @@ fn log_a_fractional(q: f64, sigma: f64, alpha: f64) -> f64 {
         let log_s0 = log_t0 + (fi * fi - fi) / two_var + log_e0;
         let log_s1 = log_t1 + (j * j - j) / two_var + log_e1;
         let term = log_add(log_s0, log_s1);
-        if positive {
+        if positive || series == FractionalSeries::AbsoluteBound {
             pos = log_add(pos, term);
         } else {
             neg = log_add(neg, term);
@@ -128,9 +149,43 @@ mod tests {
     }
 
     #[test]
+    fn tiny_sampling_rates_follow_the_small_q_asymptote() {
+        // RDP_α ≈ α·q²·(e^{1/σ²} − 1)/2 as q → 0 (second-order expansion of log A_α).
+        for (q, sigma, alpha) in [
+            (1e-4_f64, 20.0_f64, 1.1_f64),
+            (1e-4, 1.0, 2.5),
+            (1e-5, 2.0, 7.0),
+        ] {
+            let expected = alpha * q * q * ((1.0 / (sigma * sigma)).exp_m1()) / 2.0;
+            let got = rdp(q, sigma, alpha);
+            assert!(
+                ((got - expected) / expected).abs() < 1e-3,
+                "q={q} σ={sigma} α={alpha}: {got} vs {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn absolute_series_bounds_the_exact_one() {
+        for (q, sigma, alpha) in [(0.04, 1.5, 3.9), (0.1, 0.7, 1.5), (0.001, 2.0, 7.3)] {
+            let exact = rdp_with(q, sigma, alpha, FractionalSeries::Exact);
+            let bound = rdp_with(q, sigma, alpha, FractionalSeries::AbsoluteBound);
+            assert!(
+                bound >= exact,
+                "q={q} σ={sigma} α={alpha}: {bound} < {exact}"
+            );
+        }
+        // Integer orders have no negative coefficients: both agree.
+        assert_eq!(
+            rdp_with(0.1, 1.0, 4.0, FractionalSeries::Exact),
+            rdp_with(0.1, 1.0, 4.0, FractionalSeries::AbsoluteBound)
+        );
+    }
+
+    #[test]
     fn fractional_formula_agrees_with_integer_formula_near_integers() {
         let (q, sigma) = (0.02, 1.1);
-        let a = log_a_fractional(q, sigma, 5.0 + 1e-9);
+        let a = log_a_fractional(q, sigma, 5.0 + 1e-9, FractionalSeries::Exact);
         let b = log_a_integer(q, sigma, 5.0);
         assert!(((a - b) / b).abs() < 1e-6, "{a} vs {b}");
     }

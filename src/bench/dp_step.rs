@@ -1,0 +1,255 @@
+//! `dpgan bench dp-step`: the discriminator update of the case study's 64×64 architecture
+//! (d = 64, K = 3), timed three ways in one run:
+//!
+//! - `nonprivate`: forward, backward for the parameters, update;
+//! - `dp`: dpgan's engine (one forward, one backward for the layer outputs, per-sample norms,
+//!   clipped sum, noise, division by the expected batch size), update;
+//! - `naive`: one forward and backward per example, clip, sum, noise, update.
+//!
+//! Each variant runs in a child process so that its peak resident memory can be read on its
+//! own (`VmHWM`); the report gives it both raw and above the process's baseline before the
+//! first step (libtorch itself is several hundred MB).
+use std::process::Command;
+
+use serde::{Deserialize, Serialize};
+use tch::{nn, Device, Kind, Tensor};
+
+use crate::dp::{clipped_gradients, step::DpSgd, Clipping, NoiseSource, Tape};
+use crate::model::{Discriminator, DiscriminatorOutput, ModelConfig};
+
+/// Settings of one benchmark run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DpStepBench {
+    pub batch: i64,
+    pub channels: i64,
+    pub device: String,
+    pub threads: i32,
+    pub repeats: usize,
+}
+
+/// One variant's measurements.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VariantResult {
+    pub median_s: f64,
+    pub min_s: f64,
+    /// Peak resident set of the variant's process (Linux VmHWM), bytes; CPU only.
+    pub peak_rss_bytes: Option<u64>,
+    /// Peak resident set above the process's resident set just before the first step.
+    pub peak_rss_above_baseline_bytes: Option<u64>,
+}
+
+/// The report of `dpgan bench dp-step --json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DpStepReport {
+    pub batch: i64,
+    pub channels: i64,
+    pub device: String,
+    pub threads: i32,
+    pub repeats: usize,
+    pub nonprivate_s: f64,
+    pub dp_s: f64,
+    pub naive_s: f64,
+    pub dp_over_nonprivate: f64,
+    pub naive_over_nonprivate: f64,
+    pub nonprivate: VariantResult,
+    pub dp: VariantResult,
+    pub naive: VariantResult,
+    pub dp_memory_over_nonprivate: Option<f64>,
+    pub dp_memory_above_baseline_over_nonprivate: Option<f64>,
+}
+
+/// Which update to time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Variant {
+    Nonprivate,
+    Dp,
+    Naive,
+}
+
+/// Runs the three variants, each in a child process of this executable, and compares them.
+pub fn run(settings: &DpStepBench, cli_args: &[String]) -> anyhow::Result<DpStepReport> {
+    let exe = std::env::current_exe()?;
+    let mut results = Vec::new();
+    for variant in ["nonprivate", "dp", "naive"] {
+        let out = Command::new(&exe)
+            .args(cli_args)
+            .args(["--only", variant, "--json"])
+            .output()?;
+        if !out.status.success() {
+            anyhow::bail!(
+                "{variant} benchmark failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let r: VariantResult = serde_json::from_slice(&out.stdout)?;
+        results.push(r);
+    }
+    let naive = results.pop().expect("three results");
+    let dp = results.pop().expect("three results");
+    let nonprivate = results.pop().expect("three results");
+    let ratio = |a: Option<u64>, b: Option<u64>| match (a, b) {
+        (Some(a), Some(b)) if b > 0 => Some(a as f64 / b as f64),
+        _ => None,
+    };
+    Ok(DpStepReport {
+        batch: settings.batch,
+        channels: settings.channels,
+        device: settings.device.clone(),
+        threads: settings.threads,
+        repeats: settings.repeats,
+        nonprivate_s: nonprivate.median_s,
+        dp_s: dp.median_s,
+        naive_s: naive.median_s,
+        dp_over_nonprivate: dp.median_s / nonprivate.median_s,
+        naive_over_nonprivate: naive.median_s / nonprivate.median_s,
+        dp_memory_over_nonprivate: ratio(dp.peak_rss_bytes, nonprivate.peak_rss_bytes),
+        dp_memory_above_baseline_over_nonprivate: ratio(
+            dp.peak_rss_above_baseline_bytes,
+            nonprivate.peak_rss_above_baseline_bytes,
+        ),
+        nonprivate,
+        dp,
+        naive,
+    })
+}
+
+/// Times one variant in this process.
+pub fn run_variant(settings: &DpStepBench, variant: Variant) -> anyhow::Result<VariantResult> {
+    let device = parse_device(&settings.device)?;
+    if device != Device::Cpu && !tch::Cuda::is_available() {
+        return Err(crate::InputError::new(format!(
+            "--device {}: CUDA is not available on this machine",
+            settings.device
+        ))
+        .into());
+    }
+    tch::set_num_threads(settings.threads);
+    tch::manual_seed(0);
+    let vs = nn::VarStore::new(device);
+    let cfg = ModelConfig {
+        channels: settings.channels,
+        ..ModelConfig::default()
+    };
+    let d = Discriminator::new(&vs.root(), &cfg).map_err(anyhow::Error::msg)?;
+    let params = d.parameters();
+    let b = settings.batch;
+    let x = Tensor::randn([b, settings.channels, 64, 64], (Kind::Float, device));
+    let labels = Tensor::randint(3, [b], (Kind::Int64, device));
+    let dp = DpSgd {
+        clipping: Clipping::Flat { max_grad_norm: 1.0 },
+        noise_multiplier: 1.0,
+        sample_rate: 0.01,
+        dataset_size: (b as usize) * 100,
+    };
+    let mut noise = NoiseSource::seeded(0);
+    let step = |noise: &mut NoiseSource| -> anyhow::Result<()> {
+        let grads = match variant {
+            Variant::Nonprivate => {
+                let loss = real_loss(&d.forward(&x, None), &labels).sum(Kind::Float);
+                Tensor::f_run_backward(&[loss], &params, false, false)?
+            }
+            Variant::Dp => {
+                let mut tape = Tape::new();
+                let loss = real_loss(&d.forward(&x, Some(&mut tape)), &labels).sum(Kind::Float);
+                let clipped = clipped_gradients(&d.layers(), &tape, &loss, dp.clipping)?;
+                dp.privatize(Some(clipped.grads), &params, noise)
+            }
+            Variant::Naive => {
+                let mut sum: Option<Vec<Tensor>> = None;
+                for i in 0..b {
+                    let xi = x.narrow(0, i, 1);
+                    let loss =
+                        real_loss(&d.forward(&xi, None), &labels.narrow(0, i, 1)).sum(Kind::Float);
+                    let g = Tensor::f_run_backward(&[loss], &params, false, false)?;
+                    let norm = g
+                        .iter()
+                        .map(|t| t.square().sum(Kind::Float))
+                        .reduce(|a, b| a + b)
+                        .expect("parameters")
+                        .sqrt();
+                    let c = (norm + 1e-6).reciprocal().clamp_max(1.0);
+                    let clipped: Vec<Tensor> = g.iter().map(|t| t * &c).collect();
+                    sum = Some(match sum {
+                        None => clipped,
+                        Some(s) => s.iter().zip(&clipped).map(|(a, b)| a + b).collect(),
+                    });
+                }
+                dp.privatize(sum, &params, noise)
+            }
+        };
+        tch::no_grad(|| {
+            for (p, g) in params.iter().zip(&grads) {
+                let _ = p.shallow_clone().f_sub_(&(g * 1e-4));
+            }
+        });
+        if let Device::Cuda(_) = device {
+            tch::Cuda::synchronize(0);
+        }
+        Ok(())
+    };
+    let baseline = rss_bytes("VmRSS");
+    step(&mut noise)?; // warm-up
+    let mut times = Vec::with_capacity(settings.repeats);
+    for _ in 0..settings.repeats.max(1) {
+        let start = std::time::Instant::now();
+        step(&mut noise)?;
+        times.push(start.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    let peak = if device == Device::Cpu {
+        rss_bytes("VmHWM")
+    } else {
+        None
+    };
+    Ok(VariantResult {
+        median_s: times[times.len() / 2],
+        min_s: times[0],
+        peak_rss_bytes: peak,
+        peak_rss_above_baseline_bytes: match (peak, baseline) {
+            (Some(p), Some(b)) => Some(p.saturating_sub(b)),
+            _ => None,
+        },
+    })
+}
+
+/// The per-example loss of a real example in the private discriminator step:
+/// BCE(real/fake logit, real) + class NLL.
+pub fn real_loss(out: &DiscriminatorOutput, labels: &Tensor) -> Tensor {
+    let target = out.real_fake.ones_like();
+    let bce = out.real_fake.binary_cross_entropy_with_logits::<Tensor>(
+        &target,
+        None,
+        None,
+        tch::Reduction::None,
+    );
+    let nll = out
+        .class
+        .log_softmax(1, out.class.kind())
+        .gather(1, &labels.unsqueeze(1), false)
+        .squeeze_dim(1)
+        .neg();
+    bce + nll
+}
+
+/// `cpu`, `cuda` or `cuda:N`.
+pub fn parse_device(text: &str) -> anyhow::Result<Device> {
+    match text {
+        "cpu" => Ok(Device::Cpu),
+        "cuda" => Ok(Device::Cuda(0)),
+        other => match other.strip_prefix("cuda:").and_then(|n| n.parse().ok()) {
+            Some(n) => Ok(Device::Cuda(n)),
+            None => Err(crate::InputError::new(format!(
+                "unknown device `{other}`: use cpu, cuda or cuda:N"
+            ))
+            .into()),
+        },
+    }
+}
+
+fn rss_bytes(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}

@@ -1,0 +1,2 @@
+//! Benchmarks run by `dpgan bench`.
+pub mod dp_step;

@@ -1,0 +1,329 @@
+//! `dpgan train`: arguments → a validated [`TrainConfig`] → the trainer.
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use privacy_accounting::AccountantKind;
+
+use crate::dp::Clipping;
+use crate::train::{self, TensorDataset, TrainConfig};
+use crate::InputError;
+
+/// Arguments of `dpgan train`. Every flag overrides the value from `--config` (or the default).
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// A configuration file (the schema of a run's config.json).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Continue the run in DIR from its last checkpoint, with its own config.json.
+    #[arg(long, value_name = "DIR", conflicts_with = "config")]
+    pub resume: Option<PathBuf>,
+    /// Privacy budget ε, or `inf` to train without DP (the non-private baseline).
+    #[arg(long, value_name = "E", allow_negative_numbers = true)]
+    pub epsilon: Option<String>,
+    /// δ of the (ε, δ) guarantee.
+    #[arg(long, value_name = "D", allow_negative_numbers = true)]
+    pub delta: Option<f64>,
+    /// Use this noise multiplier instead of calibrating one (with --epsilon, training stops at
+    /// the budget).
+    #[arg(long, value_name = "S", allow_negative_numbers = true)]
+    pub noise_multiplier: Option<f64>,
+    /// Per-example clipping norm C.
+    #[arg(long, value_name = "C", allow_negative_numbers = true)]
+    pub max_grad_norm: Option<f64>,
+    /// Clip each layer to C/√layers instead of one flat norm.
+    #[arg(long)]
+    pub per_layer_clipping: bool,
+    /// Accountant for calibration and the reported ε.
+    #[arg(long, value_enum)]
+    pub accountant: Option<AccountantKind>,
+    /// Training epochs.
+    #[arg(long)]
+    pub epochs: Option<f64>,
+    /// Expected real batch size (Poisson sampling rate = batch / training-set size).
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Discriminator steps per generator step.
+    #[arg(long)]
+    pub d_steps: Option<usize>,
+    /// Learning rate of both networks.
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Dataset: synthetic[:N], default, fashion-mnist, or a dataset folder.
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// Image side (4·2^k).
+    #[arg(long)]
+    pub image_size: Option<i64>,
+    /// Generator width g.
+    #[arg(long)]
+    pub g_width: Option<i64>,
+    /// Discriminator width d.
+    #[arg(long)]
+    pub d_width: Option<i64>,
+    /// Seed: makes the run reproducible, and its noise not secure (recorded in privacy.json).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// cpu, cuda or cuda:N.
+    #[arg(long)]
+    pub device: Option<String>,
+    /// Run directory (default runs/<timestamp>).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Write a metrics line every N steps.
+    #[arg(long)]
+    pub log_every: Option<usize>,
+    /// Checkpoint every N steps.
+    #[arg(long)]
+    pub checkpoint_every: Option<usize>,
+    /// Print the outcome as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// Test hook: abort right after the checkpoint of step N, as a crash would.
+    #[arg(long, hide = true)]
+    pub halt_after_step: Option<u64>,
+}
+
+/// Runs `dpgan train`.
+pub fn run(args: &TrainArgs, quiet: bool) -> anyhow::Result<()> {
+    let (config, run_dir, resume) = match &args.resume {
+        Some(dir) => {
+            let path = dir.join("config.json");
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| InputError::new(format!("cannot resume {}: {e}", path.display())))?;
+            let config: TrainConfig = serde_json::from_str(&text).map_err(|e| {
+                InputError::new(format!(
+                    "{} is not a valid run configuration: {e}",
+                    path.display()
+                ))
+            })?;
+            (config, dir.clone(), true)
+        }
+        None => {
+            let mut config = match &args.config {
+                Some(path) => load_config(path)?,
+                None => TrainConfig::default(),
+            };
+            apply_overrides(&mut config, args)?;
+            let out = args
+                .out
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("runs").join(timestamp()));
+            (config, out, false)
+        }
+    };
+    let data = load_training_data(&config)?;
+    let options = train::RunOptions {
+        resume,
+        progress: !(quiet || args.no_progress || args.json),
+        halt_after_step: args.halt_after_step,
+    };
+    let outcome = train::train(&config, &data, &run_dir, &options)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&outcome)?);
+    } else {
+        match outcome.epsilon {
+            Some(e) => println!(
+                "trained {} steps in {:.0} s; ε = {e:.4} at δ = {:e} — run in {}",
+                outcome.steps,
+                outcome.seconds,
+                config.privacy.delta,
+                outcome.run_dir.display()
+            ),
+            None => println!(
+                "trained {} steps in {:.0} s without differential privacy — run in {}",
+                outcome.steps,
+                outcome.seconds,
+                outcome.run_dir.display()
+            ),
+        }
+        if outcome.stopped_at_budget {
+            println!("stopped at the privacy budget before the planned epochs");
+        }
+    }
+    Ok(())
+}
+
+fn load_config(path: &Path) -> anyhow::Result<TrainConfig> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| InputError::new(format!("cannot read --config {}: {e}", path.display())))?;
+    serde_json::from_str(&text).map_err(|e| {
+        InputError::new(format!(
+            "{} is not a valid configuration: {e}",
+            path.display()
+        ))
+        .into()
+    })
+}
+
+fn apply_overrides(c: &mut TrainConfig, a: &TrainArgs) -> anyhow::Result<()> {
+    if let Some(e) = &a.epsilon {
+        c.privacy.target_epsilon = parse_epsilon(e)?;
+        if c.privacy.target_epsilon.is_none() && a.noise_multiplier.is_some() {
+            return Err(InputError::new(
+                "--epsilon inf trains without DP: drop --noise-multiplier",
+            )
+            .into());
+        }
+    }
+    if let Some(s) = a.noise_multiplier {
+        c.privacy.noise_multiplier = Some(s);
+        if a.epsilon.is_none() {
+            c.privacy.target_epsilon = None;
+        }
+    }
+    if let Some(d) = a.delta {
+        c.privacy.delta = d;
+    }
+    let norm = a
+        .max_grad_norm
+        .unwrap_or(c.privacy.clipping.max_grad_norm());
+    c.privacy.clipping =
+        if a.per_layer_clipping || matches!(c.privacy.clipping, Clipping::PerLayer { .. }) {
+            Clipping::PerLayer {
+                max_grad_norm: norm,
+            }
+        } else {
+            Clipping::Flat {
+                max_grad_norm: norm,
+            }
+        };
+    if let Some(k) = a.accountant {
+        c.privacy.accountant = k;
+    }
+    if let Some(e) = a.epochs {
+        c.epochs = e;
+    }
+    if let Some(b) = a.batch_size {
+        c.batch_size = b;
+    }
+    if let Some(k) = a.d_steps {
+        c.optim.d_steps_per_g_step = k;
+    }
+    if let Some(lr) = a.lr {
+        c.optim.generator.learning_rate = lr;
+        c.optim.discriminator.learning_rate = lr;
+    }
+    if let Some(d) = &a.dataset {
+        c.data.dataset = d.clone();
+    }
+    if let Some(s) = a.image_size {
+        c.model.image_size = s;
+    }
+    if let Some(g) = a.g_width {
+        c.model.generator_width = g;
+    }
+    if let Some(d) = a.d_width {
+        c.model.discriminator_width = d;
+    }
+    if a.seed.is_some() {
+        c.seed = a.seed;
+    }
+    if let Some(d) = &a.device {
+        c.device = d.clone();
+    }
+    if let Some(n) = a.log_every {
+        c.log_every = n;
+    }
+    if let Some(n) = a.checkpoint_every {
+        c.checkpoint_every = n;
+    }
+    Ok(())
+}
+
+/// `inf` (no privacy) or a positive number.
+fn parse_epsilon(text: &str) -> anyhow::Result<Option<f64>> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "inf" | "infinity" | "none" => Ok(None),
+        other => {
+            let e: f64 = other.parse().map_err(|_| {
+                InputError::new(format!("--epsilon `{text}` is not a number (or inf)"))
+            })?;
+            if !(e.is_finite() && e > 0.0) {
+                return Err(
+                    InputError::new(format!("--epsilon must be > 0 (or inf), got {text}")).into(),
+                );
+            }
+            Ok(Some(e))
+        }
+    }
+}
+
+/// The training split of the configured dataset, as tensors shaped for the model.
+pub fn load_training_data(config: &TrainConfig) -> anyhow::Result<TensorDataset> {
+    let spec = config.data.dataset.as_str();
+    if let Some(rest) = spec.strip_prefix("synthetic") {
+        let count = match rest.strip_prefix(':') {
+            Some(n) => n
+                .parse::<usize>()
+                .map_err(|_| InputError::new(format!("--dataset {spec}: N must be a count")))?,
+            None if rest.is_empty() => 240,
+            None => return Err(InputError::new(format!("unknown dataset `{spec}`")).into()),
+        };
+        if count < 2 {
+            return Err(
+                InputError::new(format!("--dataset {spec}: need at least 2 examples")).into(),
+            );
+        }
+        let seed = config.data.split_seed as i64;
+        return Ok(TensorDataset::synthetic(
+            count,
+            config.model.classes as usize,
+            config.model.channels,
+            config.model.image_size,
+            seed,
+        ));
+    }
+    Err(InputError::new(format!(
+        "dataset `{spec}` is not available in this version: use synthetic[:N]"
+    ))
+    .into())
+}
+
+/// `YYYYMMDD-HHMMSS` (UTC) for default run folders.
+fn timestamp() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epsilon_accepts_numbers_and_inf_only() {
+        assert_eq!(parse_epsilon("10").unwrap(), Some(10.0));
+        assert_eq!(parse_epsilon("inf").unwrap(), None);
+        for bad in ["0", "-1", "abc", "nan"] {
+            assert!(parse_epsilon(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn timestamps_sort_and_have_the_right_shape() {
+        let t = timestamp();
+        assert_eq!(t.len(), 15);
+        assert!(t.starts_with("20"));
+    }
+}

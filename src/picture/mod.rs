@@ -1,0 +1,4 @@
+//! Pictures people would rather look at than read: image grids as PNG.
+mod grid;
+
+pub use grid::{grid_png, write_grid_png};

@@ -1,0 +1,170 @@
+//! The configuration of a training run: everything needed to rerun it, written to
+//! `<run>/config.json` before the first step.
+use privacy_accounting::AccountantKind;
+use serde::{Deserialize, Serialize};
+
+use super::adam::AdamConfig;
+use crate::dp::Clipping;
+use crate::model::ModelConfig;
+
+/// How much privacy to spend.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrivacyConfig {
+    /// Target ε; `None` trains without DP (the non-private baseline, `--epsilon inf`).
+    pub target_epsilon: Option<f64>,
+    /// Fixed noise multiplier instead of calibrating one for `target_epsilon`.
+    pub noise_multiplier: Option<f64>,
+    pub delta: f64,
+    pub clipping: Clipping,
+    pub accountant: AccountantKind,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        Self {
+            target_epsilon: Some(10.0),
+            noise_multiplier: None,
+            delta: 1e-5,
+            clipping: Clipping::Flat { max_grad_norm: 1.0 },
+            accountant: AccountantKind::Prv,
+        }
+    }
+}
+
+impl PrivacyConfig {
+    pub fn is_private(&self) -> bool {
+        self.target_epsilon.is_some() || self.noise_multiplier.is_some()
+    }
+}
+
+/// Optimisation settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OptimConfig {
+    pub generator: AdamConfig,
+    pub discriminator: AdamConfig,
+    /// Discriminator steps per generator step.
+    pub d_steps_per_g_step: usize,
+    /// Weight α of the auxiliary class loss.
+    pub class_loss_weight: f64,
+}
+
+impl Default for OptimConfig {
+    fn default() -> Self {
+        Self {
+            generator: AdamConfig::default(),
+            discriminator: AdamConfig::default(),
+            d_steps_per_g_step: 1,
+            class_loss_weight: 1.0,
+        }
+    }
+}
+
+/// Which data to train on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataConfig {
+    /// `synthetic[:N]` (generated discs, for smoke tests), `default`, `fashion-mnist`, or a
+    /// dataset folder with a manifest.
+    pub dataset: String,
+    /// Seed of the subject-level train/holdout/test split.
+    pub split_seed: u64,
+}
+
+impl Default for DataConfig {
+    fn default() -> Self {
+        Self {
+            dataset: "default".into(),
+            split_seed: 0,
+        }
+    }
+}
+
+/// A whole training run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub data: DataConfig,
+    pub model: ModelConfig,
+    pub optim: OptimConfig,
+    pub privacy: PrivacyConfig,
+    /// Epochs: the run takes ⌈epochs / q⌉ discriminator steps, q = batch_size / N.
+    pub epochs: f64,
+    /// Expected real batch size (Poisson sampling rate q = batch_size / N).
+    pub batch_size: usize,
+    /// Seed for reproducible runs; `None` draws noise from a CSPRNG (the secure default).
+    pub seed: Option<u64>,
+    /// Write a metrics line every this many discriminator steps.
+    pub log_every: usize,
+    /// Checkpoint every this many discriminator steps (and at the end).
+    pub checkpoint_every: usize,
+    /// `cpu`, `cuda` or `cuda:N`.
+    pub device: String,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            data: DataConfig::default(),
+            model: ModelConfig::default(),
+            optim: OptimConfig::default(),
+            privacy: PrivacyConfig::default(),
+            epochs: 25.0,
+            batch_size: 32,
+            seed: None,
+            log_every: 10,
+            checkpoint_every: 100,
+            device: "cpu".into(),
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Checks every field against `dataset_size`; messages name the field.
+    pub fn validate(&self, dataset_size: usize) -> Result<(), String> {
+        self.model.validate()?;
+        let p = &self.privacy;
+        if let Some(e) = p.target_epsilon {
+            if !(e.is_finite() && e > 0.0) {
+                return Err(format!(
+                    "epsilon must be > 0 (or inf for no privacy), got {e}"
+                ));
+            }
+        }
+        if let Some(s) = p.noise_multiplier {
+            if !(s.is_finite() && s > 0.0) {
+                return Err(format!("noise multiplier must be finite and > 0, got {s}"));
+            }
+        }
+        if !(p.delta > 0.0 && p.delta < 1.0) {
+            return Err(format!("delta must lie in (0, 1), got {}", p.delta));
+        }
+        let c = p.clipping.max_grad_norm();
+        if !(c.is_finite() && c > 0.0) {
+            return Err(format!("max grad norm must be finite and > 0, got {c}"));
+        }
+        if dataset_size == 0 {
+            return Err("the training split is empty".into());
+        }
+        if self.batch_size == 0 || self.batch_size > dataset_size {
+            return Err(format!(
+                "batch size {} must lie in [1, {dataset_size}] (the training split's size)",
+                self.batch_size
+            ));
+        }
+        if !(self.epochs.is_finite() && self.epochs > 0.0) {
+            return Err(format!("epochs must be > 0, got {}", self.epochs));
+        }
+        if self.optim.d_steps_per_g_step == 0 || self.log_every == 0 || self.checkpoint_every == 0 {
+            return Err("d_steps_per_g_step, log_every and checkpoint_every must be ≥ 1".into());
+        }
+        Ok(())
+    }
+
+    /// Poisson sampling rate q = B / N.
+    pub fn sample_rate(&self, dataset_size: usize) -> f64 {
+        self.batch_size as f64 / dataset_size as f64
+    }
+
+    /// Planned discriminator steps: ⌈epochs / q⌉.
+    pub fn planned_steps(&self, dataset_size: usize) -> u64 {
+        (self.epochs / self.sample_rate(dataset_size)).ceil() as u64
+    }
+}

@@ -1,0 +1,17 @@
+//! Training the ac-GAN with a differentially private discriminator.
+//!
+//! - [`config`]: the run's configuration (`config.json`).
+//! - [`privacy_plan`]: σ and the number of steps, from the budget, before the first step.
+//! - [`trainer`]: the loop; `privacy.json`, `metrics.jsonl`, checkpoints, final weights.
+//! - [`checkpoint`], [`files`]: atomic writes. [`adam`]: the optimiser. [`data`]: tensors in.
+pub mod adam;
+pub mod checkpoint;
+pub mod config;
+pub mod data;
+pub mod files;
+pub mod privacy_plan;
+pub mod trainer;
+
+pub use config::{DataConfig, OptimConfig, PrivacyConfig, TrainConfig};
+pub use data::TensorDataset;
+pub use trainer::{train, PrivacyReport, RunOptions, TrainOutcome};

@@ -1,0 +1,95 @@
+//! Before training: the noise multiplier and the number of steps the budget allows.
+use privacy_accounting::{calibrate_noise_multiplier, CalibrationTarget, DpEvent};
+use serde::{Deserialize, Serialize};
+
+use super::config::TrainConfig;
+use crate::InputError;
+
+/// What the private discriminator will do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrivacyPlan {
+    /// None for a non-private run.
+    pub noise_multiplier: Option<f64>,
+    pub sample_rate: f64,
+    pub steps: u64,
+    /// ε the plan spends (≤ the target), by the configured accountant.
+    pub planned_epsilon: Option<f64>,
+    /// True when the budget cut the run short of its planned epochs.
+    pub truncated_by_budget: bool,
+}
+
+/// Calibrates σ for the planned steps, or with a fixed σ finds how many steps the budget allows.
+pub fn plan(config: &TrainConfig, dataset_size: usize) -> anyhow::Result<PrivacyPlan> {
+    let p = &config.privacy;
+    let q = config.sample_rate(dataset_size);
+    let planned = config.planned_steps(dataset_size);
+    let epsilon_of = |sigma: f64, steps: u64| -> anyhow::Result<f64> {
+        let mut acc = p.accountant.make();
+        acc.compose(&DpEvent::self_composed(
+            DpEvent::poisson_sampled_gaussian(sigma, q),
+            steps,
+        ))?;
+        Ok(acc.epsilon(p.delta)?)
+    };
+    match (p.target_epsilon, p.noise_multiplier) {
+        (None, None) => Ok(PrivacyPlan {
+            noise_multiplier: None,
+            sample_rate: q,
+            steps: planned,
+            planned_epsilon: None,
+            truncated_by_budget: false,
+        }),
+        (None, Some(sigma)) => Ok(PrivacyPlan {
+            noise_multiplier: Some(sigma),
+            sample_rate: q,
+            steps: planned,
+            planned_epsilon: Some(epsilon_of(sigma, planned)?),
+            truncated_by_budget: false,
+        }),
+        (Some(target), None) => {
+            let target_spec = CalibrationTarget {
+                epsilon: target,
+                delta: p.delta,
+                sample_rate: q,
+                steps: planned,
+            };
+            let c = calibrate_noise_multiplier(&target_spec, p.accountant)?;
+            Ok(PrivacyPlan {
+                noise_multiplier: Some(c.noise_multiplier),
+                sample_rate: q,
+                steps: planned,
+                planned_epsilon: Some(c.epsilon),
+                truncated_by_budget: false,
+            })
+        }
+        (Some(target), Some(sigma)) => {
+            // The largest T ≤ planned with ε(T) ≤ target (ε grows with T).
+            if epsilon_of(sigma, 1)? > target {
+                return Err(InputError::new(format!(
+                    "the budget ε = {target} is too small for even one step at noise multiplier {sigma} (δ = {}, q = {q:.4})",
+                    p.delta
+                ))
+                .into());
+            }
+            let (mut lo, mut hi) = (1u64, planned);
+            if epsilon_of(sigma, hi)? <= target {
+                lo = hi;
+            }
+            while lo < hi {
+                let mid = lo + (hi - lo).div_ceil(2);
+                if epsilon_of(sigma, mid)? <= target {
+                    lo = mid;
+                } else {
+                    hi = mid - 1;
+                }
+            }
+            Ok(PrivacyPlan {
+                noise_multiplier: Some(sigma),
+                sample_rate: q,
+                steps: lo,
+                planned_epsilon: Some(epsilon_of(sigma, lo)?),
+                truncated_by_budget: lo < planned,
+            })
+        }
+    }
+}

@@ -1,0 +1,496 @@
+//! The training loop of the ac-GAN with a differentially private discriminator.
+//!
+//! Each discriminator step: Poisson-sample real examples (rate q); their per-example loss
+//! BCE(real) + α·class NLL goes through the DP engine (clip each to C, sum, add N(0, σ²C²),
+//! divide by qN); a batch of generated examples adds the ordinary gradient of its loss
+//! BCE(fake) + α·class NLL. The generated batch depends only on the generator, which has only
+//! ever seen the discriminator's privatised outputs, so that term is post-processing and the
+//! accounting of the step is that of the Poisson-subsampled Gaussian on the real examples:
+//! one ledger event per step. Generator steps cost no privacy.
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use privacy_accounting::Ledger;
+use serde::{Deserialize, Serialize};
+use tch::{nn, Device, Kind, Tensor};
+
+use super::adam::Adam;
+use super::checkpoint::{self, CheckpointState};
+use super::config::TrainConfig;
+use super::data::TensorDataset;
+use super::files::write_json;
+use super::privacy_plan::{plan, PrivacyPlan};
+use crate::bench::dp_step::parse_device;
+use crate::dp::{
+    clipped_gradients, poisson::poisson_sample, step::DpSgd, validate::validate, NoiseSource, Tape,
+};
+use crate::model::{Discriminator, DiscriminatorOutput, Generator};
+use crate::InputError;
+
+/// Samples per class in the per-epoch grids.
+const GRID_COLUMNS: i64 = 8;
+
+/// `privacy.json`: what the run spent and how it was accounted.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PrivacyReport {
+    pub private: bool,
+    /// ε spent (the accountant's conservative value); absent for a non-private run.
+    pub epsilon: Option<f64>,
+    pub target_epsilon: Option<f64>,
+    pub delta: f64,
+    pub noise_multiplier: Option<f64>,
+    pub max_grad_norm: f64,
+    pub sample_rate: f64,
+    pub dataset_size: usize,
+    pub steps: u64,
+    pub planned_steps: u64,
+    pub stopped_at_budget: bool,
+    pub accountant: privacy_accounting::AccountantKind,
+    /// `secure` (CSPRNG from the OS) or `seeded` (reproducible, not secure).
+    pub rng: crate::dp::noise::RngKind,
+    pub ledger: Ledger,
+}
+
+/// One line of `metrics.jsonl`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MetricsLine {
+    pub step: u64,
+    pub epoch: f64,
+    pub d_loss_real: f64,
+    pub d_loss_fake: f64,
+    pub g_loss: f64,
+    pub real_batch: usize,
+    pub epsilon: Option<f64>,
+    pub samples_per_s: f64,
+}
+
+/// What a finished (or budget-stopped) run reports.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrainOutcome {
+    pub run_dir: PathBuf,
+    pub steps: u64,
+    pub epsilon: Option<f64>,
+    pub stopped_at_budget: bool,
+    pub seconds: f64,
+}
+
+/// How to run the trainer (not part of the run's configuration).
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Continue the run in the directory from its last checkpoint.
+    pub resume: bool,
+    /// Show a progress bar.
+    pub progress: bool,
+    /// Test hook: abort the process right after the checkpoint of this step, as a crash would.
+    pub halt_after_step: Option<u64>,
+}
+
+/// Trains on `data` into `run_dir` (created; must not hold another run unless resuming).
+pub fn train(
+    config: &TrainConfig,
+    data: &TensorDataset,
+    run_dir: &Path,
+    options: &RunOptions,
+) -> anyhow::Result<TrainOutcome> {
+    let resume = options.resume;
+    let started = Instant::now();
+    config.validate(data.len()).map_err(InputError::new)?;
+    let (c, h, w) = data.shape();
+    if (c, h, w)
+        != (
+            config.model.channels,
+            config.model.image_size,
+            config.model.image_size,
+        )
+    {
+        return Err(InputError::new(format!(
+            "the data are {c}×{h}×{w} but the model expects {}×{}×{}",
+            config.model.channels, config.model.image_size, config.model.image_size
+        ))
+        .into());
+    }
+    let device = parse_device(&config.device)?;
+    if device != Device::Cpu && !tch::Cuda::is_available() {
+        return Err(
+            InputError::new(format!("device {}: CUDA is not available", config.device)).into(),
+        );
+    }
+    let n = data.len();
+    let plan: PrivacyPlan = plan(config, n)?;
+    prepare_run_dir(run_dir, resume)?;
+    if !resume {
+        write_json(&run_dir.join("config.json"), config)?;
+    }
+    if let Some(seed) = config.seed {
+        tch::manual_seed(seed as i64);
+    }
+
+    let vs_g = nn::VarStore::new(device);
+    let vs_d = nn::VarStore::new(device);
+    let generator = Generator::new(&vs_g.root(), &config.model).map_err(InputError::new)?;
+    let discriminator = Discriminator::new(&vs_d.root(), &config.model).map_err(InputError::new)?;
+    validate(&discriminator.layers())?;
+    let d_params = discriminator.parameters();
+    let g_params: Vec<Tensor> = vs_g.trainable_variables();
+    let mut adam_d = Adam::new(
+        d_params.iter().map(Tensor::shallow_clone).collect(),
+        config.optim.discriminator,
+    );
+    let mut adam_g = Adam::new(
+        g_params.iter().map(Tensor::shallow_clone).collect(),
+        config.optim.generator,
+    );
+    let mut ledger = Ledger::new();
+    let mut step = 0u64;
+
+    if resume {
+        let dir = checkpoint::locate(run_dir).ok_or_else(|| {
+            InputError::new(format!(
+                "{} has no checkpoint to resume from",
+                run_dir.display()
+            ))
+        })?;
+        let (state, tensors) = checkpoint::load(&dir)?;
+        restore(&tensors, "g", &g_params)?;
+        restore(&tensors, "d", &d_params)?;
+        adam_g
+            .load_state("adam_g", &tensors)
+            .map_err(InputError::new)?;
+        adam_d
+            .load_state("adam_d", &tensors)
+            .map_err(InputError::new)?;
+        ledger = state.ledger;
+        step = state.step;
+        tracing::info!(step, "resumed from {}", dir.display());
+    }
+
+    let mut noise = match config.seed {
+        // A resumed seeded run continues with a stream derived from the seed and the step.
+        Some(seed) => NoiseSource::seeded(seed ^ step.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+        None => NoiseSource::secure(),
+    };
+    let dp = plan.noise_multiplier.map(|sigma| DpSgd {
+        clipping: config.privacy.clipping,
+        noise_multiplier: sigma,
+        sample_rate: plan.sample_rate,
+        dataset_size: n,
+    });
+    let alpha = config.optim.class_loss_weight;
+    let classes = config.model.classes;
+    let fake_batch = config.batch_size as i64;
+    let bar = options.progress.then(|| progress_bar(plan.steps, step));
+    let samples_dir = run_dir.join("samples");
+    std::fs::create_dir_all(&samples_dir)
+        .with_context(|| format!("cannot create {}", samples_dir.display()))?;
+    let grid_labels = Tensor::arange(classes, (Kind::Int64, device)).repeat_interleave_self_int(
+        GRID_COLUMNS,
+        None,
+        None,
+    );
+    let grid_noise = Tensor::randn(
+        [classes * GRID_COLUMNS, config.model.latent_dim],
+        (Kind::Float, device),
+    );
+    let mut metrics = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(run_dir.join("metrics.jsonl"))
+        .with_context(|| format!("cannot write {}", run_dir.join("metrics.jsonl").display()))?;
+    let (mut sum_real, mut sum_fake, mut sum_g, mut window_samples) = (0.0, 0.0, 0.0, 0usize);
+    let mut window_start = Instant::now();
+
+    while step < plan.steps {
+        let _span = tracing::debug_span!("step", step).entered();
+        // Discriminator: the fake half is post-processing, the real half is private.
+        let fake_labels = Tensor::randint(classes, [fake_batch], (Kind::Int64, device));
+        let fake = tch::no_grad(|| generator.sample(&fake_labels, device));
+        let fake_loss = d_loss(
+            &discriminator.forward(&fake, None),
+            &fake_labels,
+            false,
+            alpha,
+        )
+        .mean(Kind::Float);
+        let fake_grads = Tensor::f_run_backward(&[&fake_loss], &d_params, false, false)?;
+
+        let indices = match &dp {
+            Some(_) => poisson_sample(n, plan.sample_rate, &mut noise),
+            None => sample_without_replacement(n, config.batch_size, &mut noise),
+        };
+        let mut real_loss_value = 0.0;
+        let real_grads = match &dp {
+            Some(dp) => {
+                let clipped = if indices.is_empty() {
+                    None
+                } else {
+                    let (x, y) = data.batch(&indices, device);
+                    let mut tape = Tape::new();
+                    let losses =
+                        d_loss(&discriminator.forward(&x, Some(&mut tape)), &y, true, alpha);
+                    real_loss_value = losses.mean(Kind::Float).double_value(&[]);
+                    let out = clipped_gradients(
+                        &discriminator.layers(),
+                        &tape,
+                        &losses.sum(Kind::Float),
+                        dp.clipping,
+                    )?;
+                    Some(out.grads)
+                };
+                dp.privatize(clipped, &d_params, &mut noise)
+            }
+            None => {
+                let (x, y) = data.batch(&indices, device);
+                let loss =
+                    d_loss(&discriminator.forward(&x, None), &y, true, alpha).mean(Kind::Float);
+                real_loss_value = loss.double_value(&[]);
+                Tensor::f_run_backward(&[&loss], &d_params, false, false)?
+            }
+        };
+        let grads: Vec<Tensor> = real_grads
+            .iter()
+            .zip(&fake_grads)
+            .map(|(r, f)| r + f)
+            .collect();
+        adam_d.step(&grads);
+        if let Some(dp) = &dp {
+            ledger.record_step(dp.noise_multiplier, dp.sample_rate);
+        }
+        step += 1;
+
+        // Generator: post-processing of the private discriminator.
+        if step % config.optim.d_steps_per_g_step as u64 == 0 {
+            let labels = Tensor::randint(classes, [fake_batch], (Kind::Int64, device));
+            let images = generator.sample(&labels, device);
+            let g_loss = d_loss(&discriminator.forward(&images, None), &labels, true, alpha)
+                .mean(Kind::Float);
+            let g_grads = Tensor::f_run_backward(&[&g_loss], &g_params, false, false)?;
+            adam_g.step(&g_grads);
+            sum_g += g_loss.double_value(&[]);
+        }
+        sum_real += real_loss_value;
+        sum_fake += fake_loss.double_value(&[]);
+        window_samples += indices.len() + fake_batch as usize;
+
+        let last = step == plan.steps;
+        if step % config.log_every as u64 == 0 || last {
+            let k = (step - 1) % config.log_every as u64 + 1;
+            let epsilon = match &dp {
+                Some(_) => Some(ledger.epsilon(config.privacy.delta, config.privacy.accountant)?),
+                None => None,
+            };
+            let line = MetricsLine {
+                step,
+                epoch: step as f64 * plan.sample_rate,
+                d_loss_real: sum_real / k as f64,
+                d_loss_fake: sum_fake / k as f64,
+                g_loss: sum_g / (k as f64 / config.optim.d_steps_per_g_step as f64).max(1.0),
+                real_batch: indices.len(),
+                epsilon,
+                samples_per_s: window_samples as f64 / window_start.elapsed().as_secs_f64(),
+            };
+            writeln!(metrics, "{}", serde_json::to_string(&line)?)?;
+            metrics.flush()?;
+            if let Some(bar) = &bar {
+                bar.set_message(match epsilon {
+                    Some(e) => format!("ε = {e:.3}, {:.0} samples/s", line.samples_per_s),
+                    None => format!("non-private, {:.0} samples/s", line.samples_per_s),
+                });
+            }
+            tracing::debug!(?line);
+            (sum_real, sum_fake, sum_g, window_samples) = (0.0, 0.0, 0.0, 0);
+            window_start = Instant::now();
+        }
+        if step % config.checkpoint_every as u64 == 0 || last {
+            let mut tensors = named("g", &g_params);
+            tensors.extend(named("d", &d_params));
+            tensors.extend(adam_g.state("adam_g"));
+            tensors.extend(adam_d.state("adam_d"));
+            checkpoint::save(
+                run_dir,
+                &CheckpointState {
+                    step,
+                    ledger: ledger.clone(),
+                },
+                &tensors,
+            )?;
+            if options.halt_after_step == Some(step) {
+                std::process::abort();
+            }
+        }
+        // A sample grid (one row per class) whenever an epoch completes, and at the end.
+        let epoch = (step as f64 * plan.sample_rate).floor() as u64;
+        if epoch > ((step - 1) as f64 * plan.sample_rate).floor() as u64 || last {
+            let images = tch::no_grad(|| generator.forward(&grid_labels, &grid_noise));
+            let name = if last {
+                "final.png".to_string()
+            } else {
+                format!("epoch-{epoch:03}.png")
+            };
+            crate::picture::write_grid_png(
+                &samples_dir.join(name),
+                &images,
+                GRID_COLUMNS as usize,
+            )?;
+        }
+        if let Some(bar) = &bar {
+            bar.set_position(step);
+        }
+    }
+    if let Some(bar) = &bar {
+        bar.finish();
+    }
+
+    vs_g.save(run_dir.join("generator.safetensors"))
+        .context("cannot write the generator")?;
+    vs_d.save(run_dir.join("discriminator.safetensors"))
+        .context("cannot write the discriminator")?;
+    let epsilon = match &dp {
+        Some(_) => Some(ledger.epsilon(config.privacy.delta, config.privacy.accountant)?),
+        None => None,
+    };
+    let report = PrivacyReport {
+        private: dp.is_some(),
+        epsilon,
+        target_epsilon: config.privacy.target_epsilon,
+        delta: config.privacy.delta,
+        noise_multiplier: plan.noise_multiplier,
+        max_grad_norm: config.privacy.clipping.max_grad_norm(),
+        sample_rate: plan.sample_rate,
+        dataset_size: n,
+        steps: step,
+        planned_steps: config.planned_steps(n),
+        stopped_at_budget: plan.truncated_by_budget,
+        accountant: config.privacy.accountant,
+        rng: noise.kind(),
+        ledger,
+    };
+    write_json(&run_dir.join("privacy.json"), &report)?;
+    if plan.truncated_by_budget {
+        tracing::warn!(
+            steps = step,
+            planned = report.planned_steps,
+            "stopped at the privacy budget ε = {:?} before the planned epochs",
+            config.privacy.target_epsilon
+        );
+    }
+    Ok(TrainOutcome {
+        run_dir: run_dir.to_path_buf(),
+        steps: step,
+        epsilon,
+        stopped_at_budget: plan.truncated_by_budget,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Per-example discriminator loss: BCE(real/fake logit, target) + α·class NLL.
+pub fn d_loss(out: &DiscriminatorOutput, labels: &Tensor, real: bool, alpha: f64) -> Tensor {
+    let target = if real {
+        out.real_fake.ones_like()
+    } else {
+        out.real_fake.zeros_like()
+    };
+    let bce = out.real_fake.binary_cross_entropy_with_logits::<Tensor>(
+        &target,
+        None,
+        None,
+        tch::Reduction::None,
+    );
+    let nll = out
+        .class
+        .log_softmax(1, out.class.kind())
+        .gather(1, &labels.unsqueeze(1), false)
+        .squeeze_dim(1)
+        .neg();
+    bce + nll * alpha
+}
+
+fn prepare_run_dir(dir: &Path, resume: bool) -> anyhow::Result<()> {
+    if resume {
+        if !dir.join("config.json").exists() {
+            return Err(InputError::new(format!(
+                "{} is not a run directory (no config.json)",
+                dir.display()
+            ))
+            .into());
+        }
+        return Ok(());
+    }
+    if dir.join("config.json").exists() {
+        return Err(InputError::new(format!(
+            "{} already holds a run: use --resume {0} to continue it, or another --out",
+            dir.display()
+        ))
+        .into());
+    }
+    std::fs::create_dir_all(dir)
+        .map_err(|e| InputError::new(format!("cannot create --out {}: {e}", dir.display())))?;
+    let probe = dir.join(".write-test");
+    std::fs::write(&probe, b"")
+        .map_err(|e| InputError::new(format!("cannot write to --out {}: {e}", dir.display())))?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+fn named(prefix: &str, params: &[Tensor]) -> Vec<(String, Tensor)> {
+    params
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (format!("{prefix}.{i}"), p.shallow_clone()))
+        .collect()
+}
+
+fn restore(tensors: &[(String, Tensor)], prefix: &str, params: &[Tensor]) -> anyhow::Result<()> {
+    let _guard = tch::no_grad_guard();
+    for (i, p) in params.iter().enumerate() {
+        let name = format!("{prefix}.{i}");
+        let t = tensors
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| t)
+            .ok_or_else(|| {
+                InputError::new(format!(
+                    "checkpoint lacks {name}: it was written by another model"
+                ))
+            })?;
+        if t.size() != p.size() {
+            return Err(InputError::new(format!(
+                "checkpoint tensor {name} has shape {:?}, the model {:?}",
+                t.size(),
+                p.size()
+            ))
+            .into());
+        }
+        p.shallow_clone().copy_(t);
+    }
+    Ok(())
+}
+
+/// A fixed-size batch for non-private runs.
+fn sample_without_replacement(n: usize, k: usize, rng: &mut NoiseSource) -> Vec<usize> {
+    let mut chosen = Vec::with_capacity(k);
+    // Floyd's algorithm: k draws, no duplicates.
+    let mut set = std::collections::BTreeSet::new();
+    for j in (n - k)..n {
+        let t = (rng.uniform() * (j + 1) as f64) as usize;
+        let pick = if set.contains(&t) { j } else { t };
+        set.insert(pick);
+        chosen.push(pick);
+    }
+    chosen
+}
+
+fn progress_bar(total: u64, position: u64) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:30}] {pos}/{len} steps, {msg} (ETA {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_position(position);
+    bar
+}

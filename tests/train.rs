@@ -1,0 +1,304 @@
+//! `dpgan train` run as a user would: budget, ledger, run directory, crash and resume, bad input.
+use std::path::Path;
+use std::process::Command;
+
+use dpgan::train::{PrivacyReport, TrainConfig, TrainOutcome};
+use privacy_accounting::{Accountant, PrvAccountant};
+
+const TINY: &[&str] = &[
+    "train",
+    "--image-size",
+    "16",
+    "--g-width",
+    "8",
+    "--d-width",
+    "8",
+    "--no-progress",
+];
+
+fn dpgan(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_dpgan"))
+        .args(args)
+        .output()
+        .expect("run dpgan")
+}
+
+/// A tiny run: 120 synthetic 16×16 images, batch 16, unless `extra` says otherwise.
+fn train(extra: &[&str]) -> std::process::Output {
+    let mut args = TINY.to_vec();
+    if !extra.contains(&"--dataset") {
+        args.extend(["--dataset", "synthetic:120"]);
+    }
+    if !extra.contains(&"--batch-size") {
+        args.extend(["--batch-size", "16"]);
+    }
+    args.extend(extra);
+    dpgan(&args)
+}
+
+fn read<T: serde::de::DeserializeOwned>(path: &Path) -> T {
+    serde_json::from_str(
+        &std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .unwrap()
+}
+
+#[test]
+fn training_at_epsilon_10_stays_within_budget_and_the_ledger_recomputes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let o = train(&[
+        "--epochs",
+        "2",
+        "--epsilon",
+        "10",
+        "--seed",
+        "3",
+        "--json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let outcome: TrainOutcome = serde_json::from_slice(&o.stdout).unwrap();
+    let report: PrivacyReport = read(&out.join("privacy.json"));
+    let eps = report.epsilon.unwrap();
+    assert!(eps <= 10.0 && eps > 9.0, "ε = {eps}");
+    assert_eq!(outcome.epsilon, Some(eps));
+    assert_eq!(report.steps, 15); // ⌈2 epochs / (16/120)⌉
+    assert_eq!(report.ledger.steps(), report.steps);
+    // The accountant recomputes the same ε from the ledger alone.
+    let mut acc = PrvAccountant::new();
+    acc.compose(&report.ledger.event()).unwrap();
+    assert_eq!(acc.epsilon(report.delta).unwrap(), eps);
+    assert_eq!(report.rng, dpgan::dp::noise::RngKind::Seeded);
+    // The run directory holds everything needed to rerun and inspect it.
+    let config: TrainConfig = read(&out.join("config.json"));
+    assert_eq!(config.privacy.target_epsilon, Some(10.0));
+    let metrics = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(metrics.lines().last().unwrap()).unwrap();
+    assert_eq!(last["step"], 15);
+    assert_eq!(last["epsilon"].as_f64().unwrap(), eps);
+    for file in [
+        "generator.safetensors",
+        "discriminator.safetensors",
+        "samples/final.png",
+        "checkpoint/state.json",
+    ] {
+        assert!(out.join(file).exists(), "{file} missing");
+    }
+}
+
+#[test]
+fn a_killed_and_resumed_run_ends_like_an_uninterrupted_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let straight = dir.path().join("straight");
+    let crashed = dir.path().join("crashed");
+    let common = [
+        "--epochs",
+        "2",
+        "--epsilon",
+        "5",
+        "--seed",
+        "11",
+        "--checkpoint-every",
+        "4",
+    ];
+    let mut a = common.to_vec();
+    a.extend(["--out", straight.to_str().unwrap()]);
+    assert!(train(&a).status.success());
+
+    let mut b = common.to_vec();
+    b.extend(["--out", crashed.to_str().unwrap(), "--halt-after-step", "8"]);
+    let o = train(&b);
+    assert!(!o.status.success(), "the halted run should have died");
+    assert!(
+        !crashed.join("privacy.json").exists(),
+        "a crashed run has no final report"
+    );
+    let state: serde_json::Value = read(&crashed.join("checkpoint/state.json"));
+    assert_eq!(state["step"], 8);
+
+    let o = dpgan(&[
+        "train",
+        "--resume",
+        crashed.to_str().unwrap(),
+        "--no-progress",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (x, y): (PrivacyReport, PrivacyReport) = (
+        read(&straight.join("privacy.json")),
+        read(&crashed.join("privacy.json")),
+    );
+    assert_eq!(x.steps, y.steps);
+    assert_eq!(x.epsilon, y.epsilon);
+    assert_eq!(x.ledger, y.ledger);
+    assert_eq!(x.noise_multiplier, y.noise_multiplier);
+}
+
+#[test]
+fn the_non_private_baseline_has_no_epsilon() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let o = train(&[
+        "--epochs",
+        "1",
+        "--epsilon",
+        "inf",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report: PrivacyReport = read(&out.join("privacy.json"));
+    assert!(!report.private && report.epsilon.is_none() && report.ledger.steps() == 0);
+}
+
+#[test]
+fn a_fixed_noise_multiplier_stops_at_the_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let o = train(&[
+        "--epochs",
+        "20",
+        "--epsilon",
+        "3",
+        "--noise-multiplier",
+        "1.0",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("stopped at the privacy budget"));
+    let report: PrivacyReport = read(&out.join("privacy.json"));
+    assert!(report.stopped_at_budget && report.steps < report.planned_steps);
+    assert!(report.epsilon.unwrap() <= 3.0);
+    // one more step would have gone over
+    let mut acc = PrvAccountant::new();
+    acc.compose(&report.ledger.event()).unwrap();
+    acc.compose(&privacy_accounting::DpEvent::poisson_sampled_gaussian(
+        1.0,
+        report.sample_rate,
+    ))
+    .unwrap();
+    assert!(acc.epsilon(report.delta).unwrap() > 3.0);
+}
+
+#[test]
+fn bad_input_is_a_clear_error_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("never");
+    let o = out.to_str().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (&["--epsilon", "0", "--out", o], "--epsilon"),
+        (&["--epsilon", "-1", "--out", o], "--epsilon"),
+        (&["--epsilon", "ten", "--out", o], "--epsilon"),
+        (&["--delta", "1", "--out", o], "delta"),
+        (
+            &["--epsilon", "0.01", "--noise-multiplier", "0.3", "--out", o],
+            "too small for even one step",
+        ),
+        (&["--batch-size", "1000", "--out", o], "batch size"),
+        (&["--dataset", "synthetic:8", "--out", o], "batch size"),
+        (&["--out", "/proc/dpgan-cannot-write-here"], "--out"),
+    ];
+    for (extra, needle) in cases {
+        let o = train(extra);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains(needle), "{extra:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{extra:?}: {stderr}");
+        assert!(!out.exists(), "{extra:?} left {}", out.display());
+    }
+}
+
+#[test]
+fn a_corrupt_checkpoint_is_refused_on_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    assert!(train(&[
+        "--epochs",
+        "1",
+        "--epsilon",
+        "5",
+        "--out",
+        out.to_str().unwrap()
+    ])
+    .status
+    .success());
+    std::fs::write(out.join("checkpoint/tensors.ot"), b"not a checkpoint").unwrap();
+    let o = dpgan(&["train", "--resume", out.to_str().unwrap(), "--no-progress"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("damaged"), "{stderr}");
+    // and an existing run is never overwritten by a new one
+    let o = train(&["--epochs", "1", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("already holds a run"));
+}
+
+#[test]
+fn sample_writes_pngs_and_npy_from_a_finished_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    assert!(train(&[
+        "--epochs",
+        "1",
+        "--epsilon",
+        "5",
+        "--out",
+        run.to_str().unwrap()
+    ])
+    .status
+    .success());
+    let pngs = dir.path().join("pngs");
+    let o = dpgan(&[
+        "sample",
+        "--run",
+        run.to_str().unwrap(),
+        "--n",
+        "5",
+        "--class",
+        "2",
+        "--out",
+        pngs.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let count = std::fs::read_dir(&pngs)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains("class2")
+        })
+        .count();
+    assert_eq!(count, 5);
+    assert!(pngs.join("grid.png").exists());
+    let npy = dir.path().join("npy");
+    let o = dpgan(&[
+        "sample",
+        "--run",
+        run.to_str().unwrap(),
+        "--n",
+        "4",
+        "--format",
+        "npy",
+        "--out",
+        npy.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    let bytes = std::fs::read(npy.join("samples.npy")).unwrap();
+    let header = String::from_utf8_lossy(&bytes[10..128]);
+    assert!(header.contains("'shape': (4, 1, 16, 16)"), "{header}");
+    // A run directory without a generator is a clear error.
+    std::fs::remove_file(run.join("generator.safetensors")).unwrap();
+    let o = dpgan(&[
+        "sample",
+        "--run",
+        run.to_str().unwrap(),
+        "--out",
+        npy.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no generator weights"));
+}
