@@ -42,6 +42,7 @@ impl AccountantKind {
         }
     }
 
+    /// The command-line name.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Prv => "prv",

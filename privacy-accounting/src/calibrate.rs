@@ -9,16 +9,22 @@ use crate::{Accountant, AccountantKind, DpEvent, Error};
 /// What to calibrate for.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct CalibrationTarget {
+    /// ε.
     pub epsilon: f64,
+    /// δ.
     pub delta: f64,
+    /// Poisson sampling rate q.
     pub sample_rate: f64,
+    /// Number of steps T.
     pub steps: u64,
 }
 
 /// The calibrated noise multiplier and the ε it gives (always ≤ the target).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Calibration {
+    /// Noise multiplier σ (noise std ÷ sensitivity).
     pub noise_multiplier: f64,
+    /// ε.
     pub epsilon: f64,
 }
 

@@ -108,11 +108,13 @@ pub struct AccountArgs {
     #[arg(long, value_name = "S", allow_negative_numbers = true)]
     pub noise_multiplier: f64,
     #[command(flatten)]
+    /// How the steps are given.
     pub sampling: SamplingArgs,
     /// Target δ ∈ (0, 1).
     #[arg(long, value_name = "D", allow_negative_numbers = true)]
     pub delta: f64,
     #[command(flatten)]
+    /// Which accountant, with its settings.
     pub accounting: AccountingArgs,
     /// Print JSON instead of text.
     #[arg(long)]
@@ -143,11 +145,13 @@ pub struct CalibrateArgs {
     #[arg(long, value_name = "E", allow_negative_numbers = true)]
     pub epsilon: f64,
     #[command(flatten)]
+    /// How the steps are given.
     pub sampling: SamplingArgs,
     /// Target δ ∈ (0, 1).
     #[arg(long, value_name = "D", allow_negative_numbers = true)]
     pub delta: f64,
     #[command(flatten)]
+    /// Which accountant, with its settings.
     pub accounting: AccountingArgs,
     /// Print JSON instead of text.
     #[arg(long)]
@@ -171,37 +175,57 @@ pub struct BenchArgs {
 /// JSON of `account`.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct AccountReport {
+    /// The accountant used.
     pub accountant: AccountantKind,
+    /// ε.
     pub epsilon: f64,
+    /// δ.
     pub delta: f64,
+    /// Noise multiplier σ (noise std ÷ sensitivity).
     pub noise_multiplier: f64,
+    /// Poisson sampling rate q.
     pub sample_rate: f64,
+    /// Number of steps T.
     pub steps: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// PRV: certified lower bound on ε.
     pub epsilon_lower: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// PRV: ε of the discretised distribution.
     pub epsilon_estimate: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// PRV: certified upper bound on ε (= `epsilon`).
     pub epsilon_upper: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// PRV: the ε error setting.
     pub eps_error: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// PRV: the δ error setting.
     pub delta_error: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// RDP: the Rényi order attaining ε.
     pub order: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// RDP: the RDP → (ε, δ) conversion.
     pub conversion: Option<Conversion>,
 }
 
 /// JSON of `calibrate`.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct CalibrateReport {
+    /// The accountant used.
     pub accountant: AccountantKind,
+    /// Noise multiplier σ (noise std ÷ sensitivity).
     pub noise_multiplier: f64,
+    /// ε.
     pub epsilon: f64,
+    /// The target ε.
     pub target_epsilon: f64,
+    /// δ.
     pub delta: f64,
+    /// Poisson sampling rate q.
     pub sample_rate: f64,
+    /// Number of steps T.
     pub steps: u64,
 }
 
@@ -352,24 +376,38 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<(), Error> {
 /// One timed measurement of `bench accountant`.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Timing {
+    /// Median seconds over the timed runs.
     pub median_s: f64,
+    /// Fastest run, seconds.
     pub min_s: f64,
+    /// The value computed (ε or σ).
     pub value: f64,
 }
 
 /// JSON of `bench accountant`.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct BenchReport {
+    /// Noise multiplier σ (noise std ÷ sensitivity).
     pub noise_multiplier: f64,
+    /// Poisson sampling rate q.
     pub sample_rate: f64,
+    /// Number of steps T.
     pub steps: u64,
+    /// δ.
     pub delta: f64,
+    /// The target ε.
     pub target_epsilon: f64,
+    /// Timed runs per measurement.
     pub repeats: usize,
+    /// CPU threads available.
     pub threads: usize,
+    /// PRV accountant, ε.
     pub prv_epsilon: Timing,
+    /// RDP accountant, ε.
     pub rdp_epsilon: Timing,
+    /// Calibration with the PRV accountant.
     pub prv_calibrate: Timing,
+    /// Calibration with the RDP accountant.
     pub rdp_calibrate: Timing,
 }
 

@@ -6,34 +6,49 @@ pub enum Error {
     /// A parameter outside its domain (σ ≤ 0, q outside [0, 1], δ outside (0, 1), …).
     #[error("invalid {name} = {value}: {reason}")]
     InvalidArgument {
+        /// The parameter (or flag) at fault.
         name: &'static str,
+        /// The offending value, as given.
         value: String,
+        /// Why it is refused.
         reason: String,
     },
     /// An event this accountant cannot account for. The accountant's state is unchanged.
     #[error("{accountant} accountant cannot account for {event}: {reason}")]
     Unsupported {
+        /// The accountant used.
         accountant: &'static str,
+        /// The event (JSON).
         event: String,
+        /// Why it is refused.
         reason: String,
     },
     /// A calibration target that no noise multiplier in the searched range reaches.
     #[error("target ε = {target} is unreachable: {reason}")]
-    Unreachable { target: f64, reason: String },
+    Unreachable {
+        /// The target ε.
+        target: f64,
+        /// Why it is refused.
+        reason: String,
+    },
     /// A numerical failure (should not happen; please report it with the inputs).
     #[error("numerical failure: {0}")]
     Numerical(String),
     /// Reading or writing a ledger file.
     #[error("{path}: {source}")]
     Io {
+        /// The file.
         path: String,
+        /// The underlying error.
         #[source]
         source: std::io::Error,
     },
     /// A ledger file that is not valid JSON of the expected shape.
     #[error("{path}: not a valid ledger: {source}")]
     Json {
+        /// The file.
         path: String,
+        /// The underlying error.
         #[source]
         source: serde_json::Error,
     },

@@ -25,19 +25,35 @@ pub enum DpEvent {
     NoOp,
     /// The Gaussian mechanism on a query of L2 sensitivity 1: noise N(0, σ²) per coordinate,
     /// with σ = `noise_multiplier` (in DP-SGD: noise σ·C on a sum of gradients clipped to C).
-    Gaussian { noise_multiplier: f64 },
+    Gaussian {
+        /// Noise multiplier σ (noise std ÷ sensitivity).
+        noise_multiplier: f64,
+    },
     /// The Laplace mechanism on a query of L1 sensitivity 1 with scale `noise_multiplier`.
-    Laplace { noise_multiplier: f64 },
+    Laplace {
+        /// Laplace scale ÷ L1 sensitivity.
+        noise_multiplier: f64,
+    },
     /// `event` run on a Poisson sample: each record joins independently with probability
     /// `sampling_probability`.
     PoissonSampled {
+        /// Poisson sampling probability q.
         sampling_probability: f64,
+        /// The mechanism run on the sample.
         event: Box<DpEvent>,
     },
     /// `event` run `count` times.
-    SelfComposed { event: Box<DpEvent>, count: u64 },
+    SelfComposed {
+        /// The mechanism repeated.
+        event: Box<DpEvent>,
+        /// How many times.
+        count: u64,
+    },
     /// Each event run once, in order.
-    Composed { events: Vec<DpEvent> },
+    Composed {
+        /// The events, in order.
+        events: Vec<DpEvent>,
+    },
 }
 
 impl DpEvent {
@@ -67,8 +83,11 @@ impl DpEvent {
 /// work in. A plain Gaussian is `sampling_probability = 1`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GaussianSteps {
+    /// Noise multiplier σ (noise std ÷ sensitivity).
     pub noise_multiplier: f64,
+    /// Poisson sampling probability q.
     pub sampling_probability: f64,
+    /// How many times.
     pub count: u64,
 }
 

@@ -39,6 +39,7 @@ impl Default for Ledger {
 }
 
 impl Ledger {
+    /// An empty ledger.
     pub fn new() -> Self {
         Self {
             version: LEDGER_VERSION,
@@ -74,6 +75,7 @@ impl Ledger {
         ));
     }
 
+    /// The recorded events (runs of identical steps merged).
     pub fn events(&self) -> &[DpEvent] {
         &self.events
     }

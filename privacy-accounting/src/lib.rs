@@ -26,6 +26,8 @@
 //! # Ok::<(), privacy_accounting::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod accountant;
 pub mod calibrate;
 #[cfg(feature = "cli")]

@@ -27,16 +27,22 @@ use crate::{Accountant, DpEvent, Error};
 /// ε at a given δ, with certified bounds: `lower` ≤ true ε ≤ `upper`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct EpsilonBounds {
+    /// Certified lower bound.
     pub lower: f64,
+    /// Estimate from the discretised distribution.
     pub estimate: f64,
+    /// Certified upper bound (what dpgan reports).
     pub upper: f64,
 }
 
 /// δ at a given ε, with certified bounds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct DeltaBounds {
+    /// Certified lower bound.
     pub lower: f64,
+    /// Estimate from the discretised distribution.
     pub estimate: f64,
+    /// Certified upper bound (what dpgan reports).
     pub upper: f64,
 }
 
@@ -103,6 +109,7 @@ impl PrvAccountant {
         })
     }
 
+    /// The ε error setting.
     pub fn eps_error(&self) -> f64 {
         self.eps_error
     }

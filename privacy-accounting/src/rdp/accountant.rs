@@ -70,6 +70,7 @@ impl RdpAccountant {
         self
     }
 
+    /// The Rényi orders tracked.
     pub fn orders(&self) -> &[f64] {
         &self.orders
     }
@@ -79,6 +80,7 @@ impl RdpAccountant {
         &self.rdp
     }
 
+    /// The RDP → (ε, δ) conversion in use.
     pub fn conversion(&self) -> Conversion {
         self.conversion
     }
