@@ -1,15 +1,40 @@
 #!/usr/bin/env bash
-# A Python environment with the peer accountants, to regenerate golden values and time the
-# peers. Idempotent; prints the environment's python on its last line.
+# A Python environment with the peer accountants (Opacus, dp_accounting, prv_accountant), used
+# to regenerate privacy-accounting/tests/golden/accountants.json and to time the peers.
+#
+#   py=$(scripts/peers/setup.sh | tail -1)
+#
+# Idempotent: once the marker file .dpgan-complete exists in the environment, it only prints
+# the path. Location: ${DPGAN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dpgan}/peers.
+# Everything pip says goes to stderr; the last line on stdout is the environment's python.
+#
+# Pins (all exist on PyPI; checked against the package index):
+#   opacus==1.6.0, dp-accounting==0.6.0, prv-accountant==0.2.0 — the peers the golden file names.
+#   torch==2.11.0 — only because Opacus imports it. It is the same pin as dpgan's libtorch
+#   (scripts/setup-libtorch.sh), so pip's cache already holds the wheel (about 4.6 GB installed
+#   with its CUDA runtime packages; nothing here uses a GPU). A newer torch would work too, but
+#   would mean a second multi-GB download for no gain.
 set -euo pipefail
+
 cache=${DPGAN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dpgan}
 venv="$cache/peers"
-if [[ ! -f "$venv/.dpgan-complete" ]]; then
+marker="$venv/.dpgan-complete"
+
+log() { printf 'peers/setup: %s\n' "$*" >&2; }
+
+if [[ ! -f "$marker" ]]; then
+  python=${PYTHON:-python3}
+  command -v "$python" >/dev/null || { log "needs python3 (3.10 or newer) with venv and pip"; exit 1; }
+  log "creating $venv and installing the peers (once)"
   rm -rf "$venv"
-  python3 -m venv "$venv"
-  # torch is Opacus's dependency; the same pin as dpgan's libtorch (pip's cache has it).
+  mkdir -p "$cache"
+  "$python" -m venv "$venv"
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
     "torch==2.11.0" "opacus==1.6.0" "dp-accounting==0.6.0" "prv-accountant==0.2.0" >&2
-  touch "$venv/.dpgan-complete"
+  touch "$marker"
+fi
+# Record what was resolved (numpy, scipy, ... are unpinned dependencies of the peers).
+if [[ ! -f "$venv/requirements.lock" ]]; then
+  "$venv/bin/python" -m pip freeze --disable-pip-version-check >"$venv/requirements.lock"
 fi
 echo "$venv/bin/python"

@@ -35,3 +35,53 @@ pub fn validate(layers: &[&dyn PrivateLayer]) -> Result<(), ValidationError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::Tensor;
+
+    struct Fake(LayerKind);
+
+    impl PrivateLayer for Fake {
+        fn kind(&self) -> LayerKind {
+            self.0.clone()
+        }
+        fn name(&self) -> &str {
+            "bn1"
+        }
+        fn parameters(&self) -> Vec<Tensor> {
+            Vec::new()
+        }
+        fn per_sample_sq_norms(
+            &self,
+            _: &Tensor,
+            _: &Tensor,
+        ) -> (Vec<Tensor>, Option<Vec<Tensor>>) {
+            (Vec::new(), None)
+        }
+        fn weighted_grad_sum(
+            &self,
+            _: &Tensor,
+            _: &Tensor,
+            _: &Tensor,
+            _: Option<&[Tensor]>,
+        ) -> Vec<Tensor> {
+            Vec::new()
+        }
+    }
+
+    #[test]
+    fn batch_norm_is_refused_with_advice() {
+        let err = validate(&[&Fake(LayerKind::Conv2d), &Fake(LayerKind::BatchNorm)]).unwrap_err();
+        assert!(err.to_string().contains("GroupNorm"), "{err}");
+    }
+
+    #[test]
+    fn unknown_layers_are_refused_and_known_ones_pass() {
+        let err = validate(&[&Fake(LayerKind::Unknown("LSTM".into()))]).unwrap_err();
+        assert!(err.to_string().contains("LSTM"), "{err}");
+        assert!(validate(&[&Fake(LayerKind::Linear), &Fake(LayerKind::GroupNorm)]).is_ok());
+        assert_eq!(validate(&[]), Err(ValidationError::Empty));
+    }
+}

@@ -202,6 +202,12 @@ pub fn train(
     let (mut sum_real, mut sum_fake, mut sum_g, mut window_samples) = (0.0, 0.0, 0.0, 0usize);
     let mut window_start = Instant::now();
 
+    let run_span = tracing::info_span!("train", run = %run_dir.display()).entered();
+    let mut epoch_span = tracing::info_span!(
+        "epoch",
+        epoch = (step as f64 * plan.sample_rate).floor() as u64
+    )
+    .entered();
     while step < plan.steps {
         let _span = tracing::debug_span!("step", step).entered();
         // Discriminator: the fake half is post-processing, the real half is private.
@@ -334,6 +340,9 @@ pub fn train(
                 &images,
                 GRID_COLUMNS as usize,
             )?;
+            tracing::debug!(epoch, "epoch done");
+            drop(epoch_span);
+            epoch_span = tracing::info_span!("epoch", epoch = epoch + 1).entered();
         }
         if let Some(bar) = &bar {
             bar.set_position(step);
@@ -342,6 +351,8 @@ pub fn train(
     if let Some(bar) = &bar {
         bar.finish();
     }
+    drop(epoch_span);
+    drop(run_span);
 
     vs_g.save(run_dir.join("generator.safetensors"))
         .context("cannot write the generator")?;
