@@ -177,6 +177,18 @@ impl PrivateLayer for Conv2d {
         }
     }
 
+    fn weighted_grad_sum_from_graph(
+        &self,
+        z: &Tensor,
+        dz: &Tensor,
+        w: &Tensor,
+    ) -> Option<Vec<Tensor>> {
+        // ⟨z, w ⊙ dz⟩ has weight gradient Σ_i w_i·g_i: libtorch's own convolution
+        // weight-gradient kernel, on the graph the forward pass already built.
+        let target = tch::with_grad(|| (z * scale_samples(dz, w).detach()).sum(z.kind()));
+        Tensor::f_run_backward(&[target], &self.parameters(), true, false).ok()
+    }
+
     fn weighted_grad_sum(
         &self,
         a: &Tensor,

@@ -72,7 +72,8 @@ pub fn clipped_gradients(
             listed: layers.len(),
         });
     }
-    let output_grads = Tensor::f_run_backward(&[loss_sum], &tape.outputs, false, false)?;
+    // The graph is kept: layers may compute their clipped sums from it (no second full pass).
+    let output_grads = Tensor::f_run_backward(&[loss_sum], &tape.outputs, true, false)?;
     let _guard = tch::no_grad_guard();
     let mut per_layer_sq = Vec::with_capacity(layers.len());
     let mut materialised = Vec::with_capacity(layers.len());
@@ -104,12 +105,18 @@ pub fn clipped_gradients(
             None => factor(&per_layer_norms[i], per_layer_bound),
         };
         let w = w.to_kind(output_grads[i].kind());
-        grads.extend(layer.weighted_grad_sum(
-            &tape.inputs[i],
-            &output_grads[i],
-            &w,
-            materialised[i].as_deref(),
-        ));
+        let from_graph = match materialised[i] {
+            None => layer.weighted_grad_sum_from_graph(&tape.outputs[i], &output_grads[i], &w),
+            Some(_) => None,
+        };
+        grads.extend(from_graph.unwrap_or_else(|| {
+            layer.weighted_grad_sum(
+                &tape.inputs[i],
+                &output_grads[i],
+                &w,
+                materialised[i].as_deref(),
+            )
+        }));
     }
     Ok(ClippedGradients {
         grads,

@@ -31,6 +31,18 @@ pub trait PrivateLayer {
     /// (`[B, *param_shape]`), which make the weighted sum cheap.
     fn per_sample_sq_norms(&self, a: &Tensor, dz: &Tensor) -> (Vec<Tensor>, Option<Vec<Tensor>>);
 
+    /// Σ_i w_i·g_i computed by autograd from the layer's recorded output `z` (whose graph the
+    /// engine keeps), when the layer's own backward kernel beats [`Self::weighted_grad_sum`];
+    /// `None` to use that instead.
+    fn weighted_grad_sum_from_graph(
+        &self,
+        _z: &Tensor,
+        _dz: &Tensor,
+        _w: &Tensor,
+    ) -> Option<Vec<Tensor>> {
+        None
+    }
+
     /// Σ_i w_i·g_i for per-sample weights `w` (`[B]`): one tensor per parameter.
     fn weighted_grad_sum(
         &self,
