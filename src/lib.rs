@@ -4,6 +4,7 @@
 //! [`cli::run`]. The privacy accountant lives in its own crate, [`privacy_accounting`], which
 //! knows nothing of tensors.
 
+pub mod audit;
 pub mod bench;
 pub mod cli;
 pub mod dp;

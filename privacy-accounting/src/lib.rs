@@ -38,6 +38,7 @@ pub mod ledger;
 mod math;
 pub mod prv;
 pub mod rdp;
+pub mod reconstruction;
 pub mod tradeoff;
 
 pub use accountant::{Accountant, AccountantKind};
