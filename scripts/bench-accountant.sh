@@ -7,7 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 py=$(scripts/peers/setup.sh | tail -1)
 cargo build --release --locked -p privacy-accounting --bin dp-accountant >&2
 ours=$(target/release/dp-accountant bench --json --repeats 7 --target-epsilon 2)
-peers=$("$py" scripts/peers/time_accountants.py --repeats 7 --target-epsilon 2)
+peers=$("$py" scripts/peers/time_accountants.py --repeats 5 --target-epsilon 2)
 "$py" - "$ours" "$peers" <<'PY'
 import json, sys
 ours, peers = json.loads(sys.argv[1]), json.loads(sys.argv[2])["results"]
@@ -22,6 +22,7 @@ print("\n| measurement | dpgan | peer | peer time | speed-up |\n|---|---|---|---
 for name, mine, others in rows:
     for label, key in others:
         p = peers[key]
+        value = p.get("epsilon", p.get("noise_multiplier"))
         print(f"| {name} | {mine['median_s']*1e3:.2f} ms ({mine['value']:.4f}) | {label} | "
-              f"{p['median_s']*1e3:.2f} ms ({p['value']:.4f}) | {p['median_s']/mine['median_s']:.1f}× |")
+              f"{p['median_s']*1e3:.2f} ms ({value:.4f}) | {p['median_s']/mine['median_s']:.1f}× |")
 PY

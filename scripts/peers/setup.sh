@@ -10,10 +10,11 @@
 #
 # Pins (all exist on PyPI; checked against the package index):
 #   opacus==1.6.0, dp-accounting==0.6.0, prv-accountant==0.2.0 — the peers the golden file names.
-#   torch==2.11.0 — only because Opacus imports it. It is the same pin as dpgan's libtorch
-#   (scripts/setup-libtorch.sh), so pip's cache already holds the wheel (about 4.6 GB installed
-#   with its CUDA runtime packages; nothing here uses a GPU). A newer torch would work too, but
-#   would mean a second multi-GB download for no gain.
+#   torch==2.11.0 — only because Opacus imports it (nothing here uses a GPU). It is the same pin
+#   as dpgan's libtorch (scripts/setup-libtorch.sh), so the two environments agree and a pip
+#   cache, where one is kept, serves both. PyPI's Linux torch pulls the CUDA runtime wheels: about
+#   4.8 GB installed. numpy, scipy etc. are left to pip; what it chose is written to
+#   requirements.lock in the environment.
 set -euo pipefail
 
 cache=${DPGAN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dpgan}
