@@ -5,6 +5,7 @@
 //! knows nothing of tensors.
 
 pub mod cli;
+pub mod data;
 pub mod error;
 pub mod info;
 
