@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 scripts/setup-libtorch.sh
+scripts/fetch-default-dataset.sh
 cargo build --release --locked --bin dpgan
 dpgan=target/release/dpgan
 
@@ -14,6 +15,8 @@ dpgan=target/release/dpgan
 plan=(--epochs 25 --batch-size 32 --dataset-size 350 --delta 1e-5)
 
 $dpgan info
+echo
+$dpgan data inspect
 echo
 $dpgan calibrate --epsilon 10 "${plan[@]}"
 sigma=$($dpgan calibrate --epsilon 10 "${plan[@]}" --json | sed -n 's/.*"noise_multiplier": \([0-9.e+-]*\).*/\1/p')
