@@ -92,7 +92,11 @@ fn inspect_reports_classes_subjects_shape_and_writes_a_preview() {
     let (_guard, root) = good_dataset();
     let preview = root.join("preview.png");
     let out = inspect_json(&root, &preview);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: InspectReport = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report.samples, 32);
     assert_eq!(report.classes["a"], 16);
@@ -102,12 +106,23 @@ fn inspect_reports_classes_subjects_shape_and_writes_a_preview() {
     assert_eq!(report.volumes, 4);
     assert_eq!(report.modalities["MR"], 4);
     assert!(report.intensity.min >= -1.0 && report.intensity.max <= 1.0);
-    let parts = [&report.split.train, &report.split.holdout, &report.split.test];
+    let parts = [
+        &report.split.train,
+        &report.split.holdout,
+        &report.split.test,
+    ];
     assert_eq!(parts.iter().map(|p| p.samples).sum::<usize>(), 32);
     assert_eq!(parts.iter().map(|p| p.subjects).sum::<usize>(), 4);
     assert!(preview.is_file());
     let raw: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    for key in ["classes", "samples", "subjects", "shape", "split", "intensity"] {
+    for key in [
+        "classes",
+        "samples",
+        "subjects",
+        "shape",
+        "split",
+        "intensity",
+    ] {
         assert!(raw.get(key).is_some(), "missing {key}");
     }
 }
@@ -146,8 +161,7 @@ fn bad_input_names_the_file_and_the_problem_and_writes_nothing() {
         (
             "4D where 3D is needed",
             |root| {
-                std::fs::write(root.join("v3.nii.gz"), nifti1(2, &[4, 4, 2, 3], &[1; 96]))
-                    .unwrap();
+                std::fs::write(root.join("v3.nii.gz"), nifti1(2, &[4, 4, 2, 3], &[1; 96])).unwrap();
             },
             "v3.nii.gz",
             "4D (4×4×2×3)",
@@ -217,14 +231,27 @@ fn default_dataset_has_three_classes_and_300_samples() {
     let dir = tempfile::tempdir().unwrap();
     let preview = dir.path().join("default.png");
     let out = dpgan(
-        &["data", "inspect", "--json", "--preview", preview.to_str().unwrap()],
+        &[
+            "data",
+            "inspect",
+            "--json",
+            "--preview",
+            preview.to_str().unwrap(),
+        ],
         repo,
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: InspectReport = serde_json::from_slice(&out.stdout).unwrap();
     assert!(report.classes.len() >= 3, "{:?}", report.classes);
     assert!(report.samples >= 300, "{}", report.samples);
-    assert!(report.volumes >= 4 && report.modalities.len() >= 2, "{report:?}");
+    assert!(
+        report.volumes >= 4 && report.modalities.len() >= 2,
+        "{report:?}"
+    );
     assert_eq!(report.shape, [1, 64, 64]);
     assert!(report.classes.values().all(|&n| n > 0));
     assert!(preview.is_file());

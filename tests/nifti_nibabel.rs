@@ -86,7 +86,10 @@ fn reader_agrees_with_nibabel_on_its_test_files() {
             let got = f64::from(v.voxels[i]);
             match want {
                 Some(want) => {
-                    assert!(close(got, *want, 1e-6), "{f}: voxel {i}: {got} vs nibabel {want}")
+                    assert!(
+                        close(got, *want, 1e-6),
+                        "{f}: voxel {i}: {got} vs nibabel {want}"
+                    )
                 }
                 None => assert!(got.is_nan(), "{f}: voxel {i}: {got} vs nibabel NaN"),
             }
@@ -97,7 +100,11 @@ fn reader_agrees_with_nibabel_on_its_test_files() {
             .filter(|x| !x.is_nan())
             .map(|&x| f64::from(x))
             .collect();
-        assert_eq!(v.voxels.len() - finite.len(), g.nan_voxels, "{f}: NaN voxels");
+        assert_eq!(
+            v.voxels.len() - finite.len(),
+            g.nan_voxels,
+            "{f}: NaN voxels"
+        );
         let min = finite.iter().copied().fold(f64::INFINITY, f64::min);
         let max = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let mean = finite.iter().sum::<f64>() / finite.len() as f64;

@@ -253,3 +253,41 @@ impl Dataset {
         (images, tch::Tensor::from_slice(&labels))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn to_tensors_stacks_the_chosen_samples() {
+        let d = Dataset {
+            samples: (0..3)
+                .map(|i| Sample {
+                    pixels: vec![i as f32; 2 * 2 * 2],
+                    label: i,
+                    subject: format!("s{i}"),
+                })
+                .collect(),
+            class_names: vec!["a".into(), "b".into(), "c".into()],
+            channels: 2,
+            height: 2,
+            width: 2,
+        };
+        let (x, y) = d.to_tensors(&[2, 0]);
+        assert_eq!(x.size(), vec![2, 2, 2, 2]);
+        assert_eq!(x.kind(), tch::Kind::Float);
+        assert_eq!(x.double_value(&[0, 1, 1, 1]), 2.0);
+        assert_eq!(Vec::<i64>::try_from(&y).unwrap(), vec![2, 0]);
+        assert_eq!(d.class_counts(), vec![1, 1, 1]);
+    }
+
+    #[test]
+    fn options_out_of_range_are_refused() {
+        let bad = LoadOptions {
+            image_size: 2,
+            ..LoadOptions::default()
+        };
+        assert!(bad.validate().is_err());
+        assert!(DatasetSource::parse("fashion-mnist") == DatasetSource::FashionMnist);
+    }
+}

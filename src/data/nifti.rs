@@ -93,9 +93,11 @@ fn parse_header(bytes: &[u8]) -> Result<Header, String> {
         (_, 348) => (1, true),
         (540, _) => (2, false),
         (_, 540) => (2, true),
-        (le, _) => return Err(format!(
+        (le, _) => {
+            return Err(format!(
             "not a NIfTI file: wrong magic (header size field {le}; NIfTI-1 has 348, NIfTI-2 540)"
-        )),
+        ))
+        }
     };
     let header = if version == 1 {
         parse_nifti1(bytes)?

@@ -67,17 +67,14 @@ pub fn to_ras(vol: &Volume3) -> Volume3 {
             }
         }
     }
-    let mut affine = [[0.0; 4]; 4];
-    affine[3][3] = 1.0;
-    for r in 0..3 {
-        affine[r][3] = vol.affine[r][3];
-    }
-    for (w, &(v, flip)) in mapping.iter().enumerate() {
-        let sign = if flip { -1.0 } else { 1.0 };
-        for r in 0..3 {
-            affine[r][w] = sign * vol.affine[r][v];
+    let mut affine = vol.affine;
+    for (row, src) in affine.iter_mut().zip(vol.affine.iter()).take(3) {
+        for (w, &(v, flip)) in mapping.iter().enumerate() {
             if flip {
-                affine[r][3] += vol.affine[r][v] * (n[v] as f64 - 1.0);
+                row[w] = -src[v];
+                row[3] += src[v] * (n[v] as f64 - 1.0);
+            } else {
+                row[w] = src[v];
             }
         }
     }
