@@ -254,5 +254,6 @@ fn default_dataset_has_three_classes_and_300_samples() {
     );
     assert_eq!(report.shape, [1, 64, 64]);
     assert!(report.classes.values().all(|&n| n > 0));
+    assert!(report.intensity.min >= -1.0 && report.intensity.max <= 1.0);
     assert!(preview.is_file());
 }

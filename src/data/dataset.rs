@@ -180,7 +180,9 @@ fn samples_of(
     let plane = options.image_size * options.image_size;
     let mut out = Vec::new();
     for slab in slabs(&volume, options.axis, options.channels) {
-        let slab = resize::resize_square(&slab, options.image_size, -1.0);
+        let mut slab = resize::resize_square(&slab, options.image_size, -1.0);
+        // Resampling weights sum to 1 only up to rounding.
+        slab.pixels.iter_mut().for_each(|p| *p = p.clamp(-1.0, 1.0));
         let middle = &slab.pixels[(slab.channels / 2) * plane..(slab.channels / 2 + 1) * plane];
         if foreground_fraction(middle, options.foreground_level) < options.min_foreground {
             continue;
