@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The README's test command: installs what the tests need (libtorch), then runs every check.
-# Idempotent: a second run reuses the installed libtorch and the build.
+# The README's test command: installs what the tests need (libtorch, test data), then runs every
+# check.
+# Idempotent: a second run reuses the installed libtorch, the fetched data and the build.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -8,6 +9,10 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "libtorch (torch==2.11.0 from PyPI, installed once)"
 scripts/setup-libtorch.sh
+
+step "test data (nibabel's test files, the default dataset; fetched once into data/)"
+scripts/fetch-test-data.sh
+scripts/fetch-default-dataset.sh
 
 step "formatting"
 cargo fmt --all -- --check

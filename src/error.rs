@@ -17,6 +17,7 @@ impl InputError {
 pub fn is_input_error(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
         cause.is::<InputError>()
+            || cause.is::<crate::data::DataError>()
             || cause
                 .downcast_ref::<privacy_accounting::Error>()
                 .is_some_and(privacy_accounting::Error::is_input_error)

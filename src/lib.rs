@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod bench;
 pub mod cli;
+pub mod data;
 pub mod dp;
 pub mod error;
 pub mod info;

@@ -17,6 +17,9 @@ pub enum SampleFormat {
     Png,
     /// `samples.npy` (`[N, C, H, W]`, float32 in [−1, 1]) and `labels.npy` (int64).
     Npy,
+    /// One `.nii.gz` per sample: x, y in-plane and the channels (slab slices) along z, float32
+    /// in [−1, 1], 1 mm voxels (samples are resized, so the source spacing no longer applies).
+    Nifti,
 }
 
 /// What `sample` wrote.
@@ -108,6 +111,27 @@ pub fn sample(
             let grid = out.join("grid.png");
             crate::picture::write_grid_png(&grid, &images.narrow(0, 0, count.min(64) as i64), 8)?;
             files.push(grid);
+        }
+        SampleFormat::Nifti => {
+            let size = images.size();
+            let shape = (size[1] as usize, size[2] as usize, size[3] as usize);
+            let pixels: Vec<f32> = images
+                .to_kind(Kind::Float)
+                .contiguous()
+                .view([-1])
+                .try_into()
+                .context("reading generated pixels")?;
+            let per = shape.0 * shape.1 * shape.2;
+            for (i, label) in labels.iter().enumerate() {
+                let path = out.join(format!("sample-{i:05}-class{label}.nii.gz"));
+                crate::data::nifti_write::write_sample_nifti(
+                    &path,
+                    &pixels[i * per..(i + 1) * per],
+                    shape,
+                    (1.0, 1.0, 1.0),
+                )?;
+                files.push(path);
+            }
         }
         SampleFormat::Npy => {
             let path = out.join("samples.npy");

@@ -64,7 +64,11 @@ fn training_at_epsilon_10_stays_within_budget_and_the_ledger_recomputes_it() {
     let eps = report.epsilon.unwrap();
     assert!(eps <= 10.0 && eps > 9.0, "ε = {eps}");
     assert_eq!(outcome.epsilon, Some(eps));
-    assert_eq!(report.steps, 15); // ⌈2 epochs / (16/120)⌉
+    // The training split (≈ 70 % of the 120 examples) sets q; the plan is ⌈2 epochs / q⌉ steps.
+    let split: dpgan::data::Split = read(&out.join("split.json"));
+    let planned = (2.0 * split.train.len() as f64 / 16.0).ceil() as u64;
+    assert_eq!(report.steps, planned);
+    assert!((split.train.len() as f64 - 84.0).abs() <= 6.0);
     assert_eq!(report.ledger.steps(), report.steps);
     // The accountant recomputes the same ε from the ledger alone.
     let mut acc = PrvAccountant::new();
@@ -76,7 +80,7 @@ fn training_at_epsilon_10_stays_within_budget_and_the_ledger_recomputes_it() {
     assert_eq!(config.privacy.target_epsilon, Some(10.0));
     let metrics = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
     let last: serde_json::Value = serde_json::from_str(metrics.lines().last().unwrap()).unwrap();
-    assert_eq!(last["step"], 15);
+    assert_eq!(last["step"], planned);
     assert_eq!(last["epsilon"].as_f64().unwrap(), eps);
     for file in [
         "generator.safetensors",
@@ -236,7 +240,7 @@ fn a_corrupt_checkpoint_is_refused_on_resume() {
 }
 
 #[test]
-fn sample_writes_pngs_and_npy_from_a_finished_run() {
+fn sample_writes_pngs_npy_and_nifti_from_a_finished_run() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
     assert!(train(&[
@@ -290,6 +294,25 @@ fn sample_writes_pngs_and_npy_from_a_finished_run() {
     let bytes = std::fs::read(npy.join("samples.npy")).unwrap();
     let header = String::from_utf8_lossy(&bytes[10..128]);
     assert!(header.contains("'shape': (4, 1, 16, 16)"), "{header}");
+    // NIfTI: one volume per sample, readable by dpgan's own reader, values in [−1, 1].
+    let nii = dir.path().join("nii");
+    let o = dpgan(&[
+        "sample",
+        "--run",
+        run.to_str().unwrap(),
+        "--n",
+        "3",
+        "--format",
+        "nifti",
+        "--out",
+        nii.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let volume = dpgan::data::nifti::read_nifti(&nii.join("sample-00002-class2.nii.gz")).unwrap();
+    assert_eq!(volume.dims, vec![16, 16, 1]);
+    assert_eq!(volume.datatype, 16);
+    assert!(volume.voxels.iter().all(|v| (-1.0..=1.0).contains(v)));
+    assert!(volume.voxels.iter().any(|&v| v != volume.voxels[0]));
     // A run directory without a generator is a clear error.
     std::fs::remove_file(run.join("generator.safetensors")).unwrap();
     let o = dpgan(&[

@@ -148,6 +148,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn json_round_trip_is_bit_exact() {
+        // A resumed run reads its ledger back: any one-ulp change of σ or q would move ε.
+        for n in 50..400u32 {
+            let mut ledger = Ledger::new();
+            let q = 16.0 / n as f64;
+            let sigma = 0.5 + 1.0 / n as f64;
+            ledger.record_step(sigma, q);
+            let back: Ledger =
+                serde_json::from_str(&serde_json::to_string(&ledger).unwrap()).unwrap();
+            assert_eq!(back, ledger, "q = 16/{n}");
+        }
+    }
+
+    #[test]
     fn saved_ledger_reloads_and_continues() {
         let dir = std::env::temp_dir().join(format!("ledger-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

@@ -43,8 +43,8 @@ pub enum Command {
     Attack(PendingArgs),
     /// Train, evaluate and attack over a list of ε budgets.
     Sweep(PendingArgs),
-    /// Inspect and prepare datasets.
-    Data(PendingArgs),
+    /// Inspect datasets (`dpgan data inspect`).
+    Data(DataArgs),
 }
 
 #[derive(Debug, Args)]
@@ -117,6 +117,46 @@ pub struct SampleArgs {
     pub json: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    #[command(subcommand)]
+    pub command: DataCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DataCommand {
+    /// Samples per class, split and subject, shape, intensity range, and a PNG grid of examples.
+    Inspect(InspectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// A folder with manifest.csv, a manifest file, `default` or `fashion-mnist`.
+    #[arg(default_value = "default")]
+    pub path: String,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Height and width of the samples in pixels.
+    #[arg(long, default_value_t = 64)]
+    pub image_size: usize,
+    /// Slicing axis (after reorientation to RAS+).
+    #[arg(long, value_enum, default_value_t = crate::data::SliceAxis::Axial)]
+    pub axis: crate::data::SliceAxis,
+    /// Consecutive slices stacked as channels.
+    #[arg(long, default_value_t = 1)]
+    pub channels: usize,
+    /// Seed of the by-subject split.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Where to write the preview grid [default: runs/inspect/<dataset>-preview.png].
+    #[arg(long)]
+    pub preview: Option<std::path::PathBuf>,
+    /// Examples per class in the preview grid.
+    #[arg(long, default_value_t = 8)]
+    pub per_class: usize,
+}
+
 /// Arguments of a command that this version does not implement yet.
 #[derive(Debug, Args)]
 pub struct PendingArgs {
@@ -168,7 +208,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Evaluate(_) => pending("evaluate", 6),
         Command::Attack(_) => pending("attack", 6),
         Command::Sweep(_) => pending("sweep", 7),
-        Command::Data(_) => pending("data", 5),
+        Command::Data(DataArgs {
+            command: DataCommand::Inspect(args),
+        }) => inspect(&args),
     }
 }
 
@@ -238,6 +280,28 @@ fn bench_dp_step(args: &DpStepArgs) -> Result<()> {
             "  DP ÷ non-private: {:.2}×   naive ÷ non-private: {:.2}×",
             r.dp_over_nonprivate, r.naive_over_nonprivate
         );
+    }
+    Ok(())
+}
+
+fn inspect(args: &InspectArgs) -> Result<()> {
+    use crate::data::{DatasetSource, LoadOptions};
+    let options = LoadOptions {
+        image_size: args.image_size,
+        axis: args.axis,
+        channels: args.channels,
+        ..LoadOptions::default()
+    };
+    let preview = args.preview.clone().unwrap_or_else(|| {
+        let name = DatasetSource::parse(&args.path).name();
+        std::path::PathBuf::from(format!("runs/inspect/{name}-preview.png"))
+    });
+    let report =
+        crate::data::inspect::inspect(&args.path, &options, args.seed, preview, args.per_class)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{report}");
     }
     Ok(())
 }

@@ -5,7 +5,7 @@ use clap::Args;
 use privacy_accounting::AccountantKind;
 
 use crate::dp::Clipping;
-use crate::train::{self, TensorDataset, TrainConfig};
+use crate::train::{self, RunData, TrainConfig};
 use crate::InputError;
 
 /// Arguments of `dpgan train`. Every flag overrides the value from `--config` (or the default).
@@ -51,9 +51,18 @@ pub struct TrainArgs {
     /// Dataset: synthetic[:N], default, fashion-mnist, or a dataset folder.
     #[arg(long)]
     pub dataset: Option<String>,
-    /// Image side (4·2^k).
+    /// Seed of the by-subject train/holdout/test split.
+    #[arg(long)]
+    pub split_seed: Option<u64>,
+    /// Slicing axis of NIfTI volumes.
+    #[arg(long, value_enum)]
+    pub axis: Option<crate::data::SliceAxis>,
+    /// Image side (4·2^k); data are resized to it.
     #[arg(long)]
     pub image_size: Option<i64>,
+    /// Input channels: consecutive slices stacked as a slab (1 = single slices).
+    #[arg(long)]
+    pub channels: Option<i64>,
     /// Generator width g.
     #[arg(long)]
     pub g_width: Option<i64>,
@@ -114,7 +123,23 @@ pub fn run(args: &TrainArgs, quiet: bool) -> anyhow::Result<()> {
             (config, out, false)
         }
     };
-    let data = load_training_data(&config)?;
+    let mut config = config;
+    let data = RunData::load(&config)?;
+    let classes = data.classes() as i64;
+    if classes != config.model.classes {
+        if resume {
+            return Err(InputError::new(format!(
+                "the dataset now has {classes} classes but the run was trained with {}",
+                config.model.classes
+            ))
+            .into());
+        }
+        tracing::info!(
+            "the dataset has {classes} classes: the model's class head follows it (was {})",
+            config.model.classes
+        );
+        config.model.classes = classes;
+    }
     let options = train::RunOptions {
         resume,
         progress: !(quiet || args.no_progress || args.json),
@@ -209,8 +234,17 @@ fn apply_overrides(c: &mut TrainConfig, a: &TrainArgs) -> anyhow::Result<()> {
     if let Some(d) = &a.dataset {
         c.data.dataset = d.clone();
     }
+    if let Some(s) = a.split_seed {
+        c.data.split_seed = s;
+    }
+    if let Some(axis) = a.axis {
+        c.data.axis = axis;
+    }
     if let Some(s) = a.image_size {
         c.model.image_size = s;
+    }
+    if let Some(ch) = a.channels {
+        c.model.channels = ch;
     }
     if let Some(g) = a.g_width {
         c.model.generator_width = g;
@@ -249,37 +283,6 @@ fn parse_epsilon(text: &str) -> anyhow::Result<Option<f64>> {
             Ok(Some(e))
         }
     }
-}
-
-/// The training split of the configured dataset, as tensors shaped for the model.
-pub fn load_training_data(config: &TrainConfig) -> anyhow::Result<TensorDataset> {
-    let spec = config.data.dataset.as_str();
-    if let Some(rest) = spec.strip_prefix("synthetic") {
-        let count = match rest.strip_prefix(':') {
-            Some(n) => n
-                .parse::<usize>()
-                .map_err(|_| InputError::new(format!("--dataset {spec}: N must be a count")))?,
-            None if rest.is_empty() => 240,
-            None => return Err(InputError::new(format!("unknown dataset `{spec}`")).into()),
-        };
-        if count < 2 {
-            return Err(
-                InputError::new(format!("--dataset {spec}: need at least 2 examples")).into(),
-            );
-        }
-        let seed = config.data.split_seed as i64;
-        return Ok(TensorDataset::synthetic(
-            count,
-            config.model.classes as usize,
-            config.model.channels,
-            config.model.image_size,
-            seed,
-        ));
-    }
-    Err(InputError::new(format!(
-        "dataset `{spec}` is not available in this version: use synthetic[:N]"
-    ))
-    .into())
 }
 
 /// `YYYYMMDD-HHMMSS` (UTC) for default run folders.

@@ -9,37 +9,34 @@ use tch::{Kind, Tensor};
 /// Pixels between tiles.
 const GAP: usize = 2;
 
-/// Encodes `images` as a `rows × cols` grid PNG (missing tiles stay black).
-pub fn grid_png(images: &Tensor, cols: usize) -> anyhow::Result<Vec<u8>> {
-    let size = images.size();
-    anyhow::ensure!(
-        size.len() == 4,
-        "a grid needs [N, C, H, W] images, got {size:?}"
-    );
-    let (n, c, h, w) = (
-        size[0] as usize,
-        size[1],
-        size[2] as usize,
-        size[3] as usize,
-    );
+/// Encodes `n` tiles of `h × w` pixels in [−1, 1] (row-major, tile after tile; `None` leaves a
+/// tile empty) as a grid PNG with `cols` tiles a row. The one place dpgan draws image grids.
+pub fn encode_grid(
+    tiles: &[Option<&[f32]>],
+    h: usize,
+    w: usize,
+    cols: usize,
+) -> anyhow::Result<Vec<u8>> {
+    let n = tiles.len();
     let cols = cols.max(1);
     let rows = n.div_ceil(cols).max(1);
-    let middle = images.select(1, c / 2);
-    let pixels: Vec<f32> = ((middle.to_kind(Kind::Float).clamp(-1.0, 1.0) + 1.0) * 127.5)
-        .to_device(tch::Device::Cpu)
-        .contiguous()
-        .view([-1])
-        .try_into()
-        .context("reading image pixels")?;
     let width = cols * w + (cols + 1) * GAP;
     let height = rows * h + (rows + 1) * GAP;
     let mut canvas = vec![0u8; width * height];
-    for i in 0..n {
+    for (i, tile) in tiles.iter().enumerate() {
+        let Some(tile) = tile else { continue };
+        anyhow::ensure!(
+            tile.len() == h * w,
+            "grid tile {i} has {} pixels, expected {h}×{w}",
+            tile.len()
+        );
         let (r, col) = (i / cols, i % cols);
         let (y0, x0) = (GAP + r * (h + GAP), GAP + col * (w + GAP));
         for y in 0..h {
             for x in 0..w {
-                canvas[(y0 + y) * width + x0 + x] = pixels[i * h * w + y * w + x].round() as u8;
+                let v = tile[y * w + x];
+                let v = if v.is_nan() { -1.0 } else { v.clamp(-1.0, 1.0) };
+                canvas[(y0 + y) * width + x0 + x] = ((v + 1.0) * 127.5).round() as u8;
             }
         }
     }
@@ -52,6 +49,31 @@ pub fn grid_png(images: &Tensor, cols: usize) -> anyhow::Result<Vec<u8>> {
         writer.write_image_data(&canvas)?;
     }
     Ok(out)
+}
+
+/// Encodes `images` (`[N, C, H, W]`) as a grid PNG with `cols` tiles a row.
+pub fn grid_png(images: &Tensor, cols: usize) -> anyhow::Result<Vec<u8>> {
+    let size = images.size();
+    anyhow::ensure!(
+        size.len() == 4,
+        "a grid needs [N, C, H, W] images, got {size:?}"
+    );
+    let (n, c, h, w) = (
+        size[0] as usize,
+        size[1],
+        size[2] as usize,
+        size[3] as usize,
+    );
+    let middle = images.select(1, c / 2);
+    let pixels: Vec<f32> = middle
+        .to_kind(Kind::Float)
+        .to_device(tch::Device::Cpu)
+        .contiguous()
+        .view([-1])
+        .try_into()
+        .context("reading image pixels")?;
+    let tiles: Vec<Option<&[f32]>> = pixels.chunks(h * w).take(n).map(Some).collect();
+    encode_grid(&tiles, h, w, cols)
 }
 
 /// Writes a grid PNG atomically.

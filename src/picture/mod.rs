@@ -1,4 +1,4 @@
 //! Pictures people would rather look at than read: image grids as PNG.
 mod grid;
 
-pub use grid::{grid_png, write_grid_png};
+pub use grid::{encode_grid, grid_png, write_grid_png};

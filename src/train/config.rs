@@ -4,6 +4,7 @@ use privacy_accounting::AccountantKind;
 use serde::{Deserialize, Serialize};
 
 use super::adam::AdamConfig;
+use crate::data::{SliceAxis, SplitFractions};
 use crate::dp::Clipping;
 use crate::model::ModelConfig;
 
@@ -59,7 +60,7 @@ impl Default for OptimConfig {
     }
 }
 
-/// Which data to train on.
+/// Which data to train on, and how it is split.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DataConfig {
     /// `synthetic[:N]` (generated discs, for smoke tests), `default`, `fashion-mnist`, or a
@@ -67,6 +68,16 @@ pub struct DataConfig {
     pub dataset: String,
     /// Seed of the subject-level train/holdout/test split.
     pub split_seed: u64,
+    /// Shares of samples for train, holdout (the attacks' non-members) and test (utility).
+    #[serde(default)]
+    pub split: SplitFractions,
+    /// Slicing axis of NIfTI volumes (after reorientation to RAS+).
+    #[serde(default = "default_axis")]
+    pub axis: SliceAxis,
+}
+
+fn default_axis() -> SliceAxis {
+    SliceAxis::Axial
 }
 
 impl Default for DataConfig {
@@ -74,6 +85,8 @@ impl Default for DataConfig {
         Self {
             dataset: "default".into(),
             split_seed: 0,
+            split: SplitFractions::default(),
+            axis: default_axis(),
         }
     }
 }

@@ -3,15 +3,18 @@
 //! - [`config`]: the run's configuration (`config.json`).
 //! - [`privacy_plan`]: σ and the number of steps, from the budget, before the first step.
 //! - [`trainer`]: the loop; `privacy.json`, `metrics.jsonl`, checkpoints, final weights.
-//! - [`checkpoint`], [`files`]: atomic writes. [`adam`]: the optimiser. [`data`]: tensors in.
+//! - [`source`]: the configured dataset and its by-subject split; [`data`]: tensors in.
+//! - [`checkpoint`], [`files`]: atomic writes. [`adam`]: the optimiser.
 pub mod adam;
 pub mod checkpoint;
 pub mod config;
 pub mod data;
 pub mod files;
 pub mod privacy_plan;
+pub mod source;
 pub mod trainer;
 
 pub use config::{DataConfig, OptimConfig, PrivacyConfig, TrainConfig};
 pub use data::TensorDataset;
+pub use source::{Part, RunData};
 pub use trainer::{train, PrivacyReport, RunOptions, TrainOutcome};

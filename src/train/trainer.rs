@@ -20,9 +20,9 @@ use tch::{nn, Device, Kind, Tensor};
 use super::adam::Adam;
 use super::checkpoint::{self, CheckpointState};
 use super::config::TrainConfig;
-use super::data::TensorDataset;
 use super::files::write_json;
 use super::privacy_plan::{plan, PrivacyPlan};
+use super::source::{Part, RunData};
 use crate::bench::dp_step::parse_device;
 use crate::dp::{
     clipped_gradients, poisson::poisson_sample, step::DpSgd, validate::validate, NoiseSource, Tape,
@@ -88,15 +88,25 @@ pub struct RunOptions {
     pub halt_after_step: Option<u64>,
 }
 
-/// Trains on `data` into `run_dir` (created; must not hold another run unless resuming).
+/// Trains on the training split of `run_data` into `run_dir` (created; must not hold another
+/// run unless resuming).
 pub fn train(
     config: &TrainConfig,
-    data: &TensorDataset,
+    run_data: &RunData,
     run_dir: &Path,
     options: &RunOptions,
 ) -> anyhow::Result<TrainOutcome> {
     let resume = options.resume;
     let started = Instant::now();
+    let data = &run_data.tensors(Part::Train);
+    if run_data.classes() as i64 != config.model.classes {
+        return Err(InputError::new(format!(
+            "the dataset has {} classes but the model has {}",
+            run_data.classes(),
+            config.model.classes
+        ))
+        .into());
+    }
     config.validate(data.len()).map_err(InputError::new)?;
     let (c, h, w) = data.shape();
     if (c, h, w)
@@ -124,6 +134,7 @@ pub fn train(
     if !resume {
         write_json(&run_dir.join("config.json"), config)?;
     }
+    run_data.record_split(run_dir, resume)?;
     if let Some(seed) = config.seed {
         tch::manual_seed(seed as i64);
     }
