@@ -1,4 +1,9 @@
-//! Pictures people would rather look at than read: image grids as PNG.
+//! Pictures people would rather look at than read: image grids, and line charts and scatter
+//! plots (ROC curves, embeddings, ε sweeps), as PNG.
+mod canvas;
 mod grid;
+mod plot;
+mod text;
 
 pub use grid::{encode_grid, grid_png, write_grid_png};
+pub use plot::{nice_ticks, palette, Marker, Plot, Series, Style};
