@@ -4,12 +4,14 @@
 //! [`cli::run`]. The privacy accountant lives in its own crate, [`privacy_accounting`], which
 //! knows nothing of tensors.
 
+pub mod attack;
 pub mod audit;
 pub mod bench;
 pub mod cli;
 pub mod data;
 pub mod dp;
 pub mod error;
+pub mod eval;
 pub mod info;
 pub mod model;
 pub mod picture;

@@ -38,9 +38,9 @@ pub enum Command {
     /// Draw synthetic samples from a trained run.
     Sample(SampleArgs),
     /// Fidelity and utility of a run's synthetic data.
-    Evaluate(PendingArgs),
+    Evaluate(EvaluateArgs),
     /// Membership and reconstruction attacks on a run, against the bound its ε implies.
-    Attack(PendingArgs),
+    Attack(AttackArgs),
     /// Train, evaluate and attack over a list of ε budgets.
     Sweep(PendingArgs),
     /// Inspect datasets (`dpgan data inspect`).
@@ -157,6 +157,56 @@ pub struct InspectArgs {
     pub per_class: usize,
 }
 
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// The run directory (config.json, split.json, generator.safetensors).
+    #[arg(long, value_name = "DIR")]
+    pub run: std::path::PathBuf,
+    /// Synthetic samples to draw [default: as many as the training split].
+    #[arg(long)]
+    pub samples: Option<usize>,
+    /// Optimiser steps of each utility classifier.
+    #[arg(long, default_value_t = 400)]
+    pub classifier_steps: usize,
+    /// Seed of the synthetic samples and the classifiers.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AttackArgs {
+    /// The run directory (config.json, split.json, generator and discriminator weights).
+    #[arg(long, value_name = "DIR")]
+    pub run: std::path::PathBuf,
+    /// Synthetic samples the attacks see [default: max(2000, training split)].
+    #[arg(long)]
+    pub samples: Option<usize>,
+    /// At most this many members and this many non-members.
+    #[arg(long, default_value_t = 1000)]
+    pub max_candidates: usize,
+    /// Trials of the gradient-reconstruction audit (0 skips it).
+    #[arg(long, default_value_t = 1000)]
+    pub audit_trials: usize,
+    /// Confidence of the Clopper–Pearson intervals.
+    #[arg(long, default_value_t = 0.95)]
+    pub confidence: f64,
+    /// Seed of the synthetic samples and the audit.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Arguments of a command that this version does not implement yet.
 #[derive(Debug, Args)]
 pub struct PendingArgs {
@@ -205,8 +255,50 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Evaluate(_) => pending("evaluate", 6),
-        Command::Attack(_) => pending("attack", 6),
+        Command::Evaluate(a) => {
+            let options = crate::eval::EvaluateOptions {
+                synthetic: a.samples,
+                classifier: crate::eval::classifier::ClassifierConfig {
+                    steps: a.classifier_steps,
+                    seed: a.seed as i64,
+                    ..Default::default()
+                },
+                seed: a.seed,
+                ..Default::default()
+            };
+            let device = crate::bench::dp_step::parse_device(&a.device)?;
+            let r = crate::eval::evaluate(&a.run, &options, device)?;
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                print!("{r}");
+            }
+            Ok(())
+        }
+        Command::Attack(a) => {
+            if !(a.confidence > 0.0 && a.confidence < 1.0) {
+                return Err(crate::InputError::new("--confidence must lie in (0, 1)").into());
+            }
+            if a.max_candidates == 0 {
+                return Err(crate::InputError::new("--max-candidates must be ≥ 1").into());
+            }
+            let options = crate::attack::AttackOptions {
+                synthetic: a.samples,
+                max_candidates: a.max_candidates,
+                audit_trials: a.audit_trials,
+                confidence: a.confidence,
+                seed: a.seed,
+                ..Default::default()
+            };
+            let device = crate::bench::dp_step::parse_device(&a.device)?;
+            let r = crate::attack::attack(&a.run, &options, device)?;
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                print!("{r}");
+            }
+            Ok(())
+        }
         Command::Sweep(_) => pending("sweep", 7),
         Command::Data(DataArgs {
             command: DataCommand::Inspect(args),

@@ -49,6 +49,12 @@ pub struct SplitSummary {
     pub train: PartSummary,
     pub holdout: PartSummary,
     pub test: PartSummary,
+    /// Subjects cut into guarded blocks because their class has too few subjects.
+    #[serde(default)]
+    pub blocked_subjects: Vec<String>,
+    /// Guard samples between blocks, in no part.
+    #[serde(default)]
+    pub excluded: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -162,6 +168,8 @@ fn report(
             train: part(&split.train, &split.train_subjects),
             holdout: part(&split.holdout, &split.holdout_subjects),
             test: part(&split.test, &split.test_subjects),
+            blocked_subjects: split.blocked_subjects.clone(),
+            excluded: split.excluded.len(),
         },
         load_seconds,
         preview,
@@ -195,7 +203,11 @@ impl fmt::Display for InspectReport {
                 writeln!(f, "  {name:<16} {n}")?;
             }
         }
-        writeln!(f, "split (by subject, seed {})", self.split.seed)?;
+        writeln!(
+            f,
+            "split (by subject, stratified by class, seed {})",
+            self.split.seed
+        )?;
         for (name, p) in [
             ("train", &self.split.train),
             ("holdout", &self.split.holdout),
@@ -205,6 +217,15 @@ impl fmt::Display for InspectReport {
                 f,
                 "  {name:<8} {:>6} samples, {:>5} subjects",
                 p.samples, p.subjects
+            )?;
+        }
+        if !self.split.blocked_subjects.is_empty() {
+            writeln!(
+                f,
+                "  cut into slice blocks (their class has fewer subjects than parts; {} guard \
+                 samples left out): {}",
+                self.split.excluded,
+                self.split.blocked_subjects.join(", ")
             )?;
         }
         writeln!(

@@ -1,9 +1,12 @@
-//! Train / holdout / test splits made by subject: no subject's samples on two sides.
+//! Train / holdout / test splits made by subject and stratified by class: no subject's samples
+//! on two sides, every class on every side.
 //!
 //! Subjects are shuffled with a seeded SplitMix64 Fisher–Yates (stable across versions and
-//! platforms), each non-empty part first gets one subject, then every further subject goes to
-//! the part furthest below its target share of samples. The holdout part is what the attacks
-//! use as non-members. A [`Split`] is serialisable, to be recorded in a run directory.
+//! platforms). Within each class every non-empty part first gets one subject, then every further
+//! subject goes to the part furthest below its target share of samples. A class with too few
+//! subjects is cut into guarded blocks instead (see [`split_by_subject`]). The holdout part is
+//! what the attacks use as non-members. A [`Split`] is serialisable, to be recorded in a run
+//! directory.
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -29,6 +32,10 @@ impl Default for SplitFractions {
     }
 }
 
+/// Samples left out between two blocks of one subject (see [`split_by_subject`]), so that
+/// neighbouring slices never sit on two sides.
+pub const BLOCK_GUARD: usize = 2;
+
 /// Sample indices into [`Dataset::samples`] and the subjects of each part.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Split {
@@ -40,9 +47,25 @@ pub struct Split {
     pub train_subjects: Vec<String>,
     pub holdout_subjects: Vec<String>,
     pub test_subjects: Vec<String>,
+    /// Subjects of a class with fewer subjects than parts, cut into contiguous blocks of
+    /// samples (one block a part, [`BLOCK_GUARD`] samples apart): they appear in several parts.
+    #[serde(default)]
+    pub blocked_subjects: Vec<String>,
+    /// The guard samples, in no part.
+    #[serde(default)]
+    pub excluded: Vec<usize>,
 }
 
-/// Splits `dataset` by subject, deterministically from `seed`.
+/// Splits `dataset` by subject and stratified by class, deterministically from `seed`.
+///
+/// Each class's subjects are shuffled and shared out so that every part gets at least one
+/// subject of the class and the parts' sample counts approach the fractions. A class with
+/// fewer subjects than non-empty parts (a small dataset: one head CT, two chest CTs) cannot be
+/// split by subject and still be tested on; its subjects are instead cut into contiguous blocks
+/// in slice order, one block a part, with [`BLOCK_GUARD`] samples left out at each cut, and
+/// they are listed in [`Split::blocked_subjects`]. If even that leaves a part empty, the split
+/// falls back to whole subjects without stratification (and refuses when there are fewer
+/// subjects than parts).
 pub fn split_by_subject(dataset: &Dataset, fractions: SplitFractions, seed: u64) -> Result<Split> {
     let f = [fractions.train, fractions.holdout, fractions.test];
     if f.iter().any(|x| !(0.0..=1.0).contains(x)) || (f.iter().sum::<f64>() - 1.0).abs() > 1e-6 {
@@ -60,66 +83,188 @@ pub fn split_by_subject(dataset: &Dataset, fractions: SplitFractions, seed: u64)
     for (i, s) in dataset.samples.iter().enumerate() {
         by_subject.entry(s.subject.as_str()).or_default().push(i);
     }
-    let wanted_parts = f.iter().filter(|&&x| x > 0.0).count();
-    if by_subject.len() < wanted_parts {
-        return Err(DataError::BadOption(format!(
-            "{} subject(s) cannot fill {wanted_parts} split parts without sharing a subject",
-            by_subject.len()
-        )));
+    let parts_on: Vec<usize> = (0..3).filter(|&p| f[p] > 0.0).collect();
+    let stratified = stratified(dataset, &by_subject, &f, &parts_on, seed);
+    let assignment = if parts_on.iter().all(|&p| !stratified.parts[p].is_empty()) {
+        stratified
+    } else {
+        if by_subject.len() < parts_on.len() {
+            return Err(DataError::BadOption(format!(
+                "{} subject(s) cannot fill {} split parts without sharing a subject",
+                by_subject.len(),
+                parts_on.len()
+            )));
+        }
+        let subjects: Vec<&str> = by_subject.keys().copied().collect();
+        let mut a = Assignment::default();
+        greedy(
+            &subjects,
+            &by_subject,
+            &f,
+            &parts_on,
+            &mut SplitMix64(seed),
+            &mut a,
+        );
+        a
+    };
+    let names = |p: usize| {
+        let mut v: Vec<String> = assignment.subjects[p].to_vec();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let sorted = |p: usize| {
+        let mut v = assignment.parts[p].clone();
+        v.sort_unstable();
+        v
+    };
+    let mut excluded = assignment.excluded.clone();
+    excluded.sort_unstable();
+    Ok(Split {
+        seed,
+        fractions,
+        train: sorted(0),
+        holdout: sorted(1),
+        test: sorted(2),
+        train_subjects: names(0),
+        holdout_subjects: names(1),
+        test_subjects: names(2),
+        blocked_subjects: assignment.blocked,
+        excluded,
+    })
+}
+
+/// Sample indices and subject names per part, as they are handed out.
+#[derive(Debug, Default)]
+struct Assignment {
+    parts: [Vec<usize>; 3],
+    subjects: [Vec<String>; 3],
+    blocked: Vec<String>,
+    excluded: Vec<usize>,
+}
+
+fn stratified(
+    dataset: &Dataset,
+    by_subject: &BTreeMap<&str, Vec<usize>>,
+    f: &[f64; 3],
+    parts_on: &[usize],
+    seed: u64,
+) -> Assignment {
+    // A subject's class is the label most of its samples carry (ties: the smaller label).
+    let mut by_class: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
+    for (&subject, indices) in by_subject {
+        let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
+        for &i in indices {
+            *counts.entry(dataset.samples[i].label).or_default() += 1;
+        }
+        let class = counts
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            .map(|(c, _)| *c)
+            .unwrap_or(0);
+        by_class.entry(class).or_default().push(subject);
     }
-    let mut subjects: Vec<&str> = by_subject.keys().copied().collect();
     let mut rng = SplitMix64(seed);
+    let mut a = Assignment::default();
+    for subjects in by_class.values() {
+        if subjects.len() >= parts_on.len() {
+            greedy(subjects, by_subject, f, parts_on, &mut rng, &mut a);
+        } else {
+            for &s in subjects {
+                blocks(s, &by_subject[s], f, parts_on, &mut rng, &mut a);
+            }
+        }
+    }
+    a
+}
+
+/// Shuffles `subjects`, gives each non-empty part one, then each further subject to the part
+/// furthest below its share of these subjects' samples.
+fn greedy(
+    subjects: &[&str],
+    by_subject: &BTreeMap<&str, Vec<usize>>,
+    f: &[f64; 3],
+    parts_on: &[usize],
+    rng: &mut SplitMix64,
+    a: &mut Assignment,
+) {
+    let mut subjects = subjects.to_vec();
     for i in (1..subjects.len()).rev() {
         let j = (rng.next() % (i as u64 + 1)) as usize;
         subjects.swap(i, j);
     }
-    let total = dataset.samples.len() as f64;
-    let mut parts: [Vec<&str>; 3] = Default::default();
+    let total: usize = subjects.iter().map(|s| by_subject[s].len()).sum();
     let mut counts = [0usize; 3];
-    let mut rest = subjects.into_iter();
-    for p in (0..3).filter(|&p| f[p] > 0.0) {
-        let s = rest.next().expect("enough subjects checked above");
+    for (n, s) in subjects.into_iter().enumerate() {
+        let p = if n < parts_on.len() {
+            parts_on[n]
+        } else {
+            *parts_on
+                .iter()
+                .max_by(|&&x, &&y| {
+                    let deficit = |p: usize| f[p] - counts[p] as f64 / total as f64;
+                    deficit(x).total_cmp(&deficit(y)).then(y.cmp(&x))
+                })
+                .expect("train is positive")
+        };
         counts[p] += by_subject[s].len();
-        parts[p].push(s);
+        a.parts[p].extend_from_slice(&by_subject[s]);
+        a.subjects[p].push(s.to_string());
     }
-    for s in rest {
-        let p = (0..3)
-            .filter(|&p| f[p] > 0.0)
-            .max_by(|&a, &b| {
-                let deficit = |p: usize| f[p] - counts[p] as f64 / total;
-                deficit(a).total_cmp(&deficit(b)).then(b.cmp(&a))
-            })
-            .expect("train is positive");
-        counts[p] += by_subject[s].len();
-        parts[p].push(s);
+}
+
+/// Cuts one subject's samples (in dataset order, which is slice order) into one contiguous
+/// block a part, in a shuffled order along the volume, with guard samples left out between.
+/// Too few samples for that: the whole subject goes to train.
+fn blocks(
+    subject: &str,
+    indices: &[usize],
+    f: &[f64; 3],
+    parts_on: &[usize],
+    rng: &mut SplitMix64,
+    a: &mut Assignment,
+) {
+    let k = parts_on.len();
+    let usable = indices.len().saturating_sub(BLOCK_GUARD * (k - 1));
+    if usable < k {
+        a.parts[0].extend_from_slice(indices);
+        a.subjects[0].push(subject.to_string());
+        return;
     }
-    let indices = |part: &[&str]| {
-        let mut v: Vec<usize> = part.iter().flat_map(|s| by_subject[s].clone()).collect();
-        v.sort_unstable();
-        v
-    };
-    let names = |part: &[&str]| {
-        let mut v: Vec<String> = part.iter().map(|s| s.to_string()).collect();
-        v.sort();
-        v
-    };
-    Ok(Split {
-        seed,
-        fractions,
-        train: indices(&parts[0]),
-        holdout: indices(&parts[1]),
-        test: indices(&parts[2]),
-        train_subjects: names(&parts[0]),
-        holdout_subjects: names(&parts[1]),
-        test_subjects: names(&parts[2]),
-    })
+    let mut order = parts_on.to_vec();
+    for i in (1..order.len()).rev() {
+        let j = (rng.next() % (i as u64 + 1)) as usize;
+        order.swap(i, j);
+    }
+    // Block sizes from the fractions, each at least one sample.
+    let mut sizes: Vec<usize> = order
+        .iter()
+        .map(|&p| ((f[p] * usable as f64).round() as usize).max(1))
+        .collect();
+    while sizes.iter().sum::<usize>() > usable {
+        let big = (0..k).max_by_key(|&i| sizes[i]).expect("k ≥ 1");
+        sizes[big] -= 1;
+    }
+    let train_pos = order.iter().position(|&p| p == 0).expect("train is on");
+    sizes[train_pos] += usable - sizes.iter().sum::<usize>();
+    let mut at = 0;
+    for (b, (&p, &size)) in order.iter().zip(&sizes).enumerate() {
+        if b > 0 {
+            a.excluded.extend_from_slice(&indices[at..at + BLOCK_GUARD]);
+            at += BLOCK_GUARD;
+        }
+        a.parts[p].extend_from_slice(&indices[at..at + size]);
+        a.subjects[p].push(subject.to_string());
+        at += size;
+    }
+    a.blocked.push(subject.to_string());
 }
 
 /// SplitMix64 (Steele, Lea, Flood 2014): a tiny, fixed generator for reproducible shuffles.
-struct SplitMix64(u64);
+pub(crate) struct SplitMix64(pub(crate) u64);
 
 impl SplitMix64 {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -163,7 +308,13 @@ mod tests {
         for a in &s.holdout_subjects {
             assert!(!s.test_subjects.contains(a));
         }
-        assert_eq!((s.train.len(), s.holdout.len(), s.test.len()), (70, 15, 15));
+        assert!(s.blocked_subjects.is_empty() && s.excluded.is_empty());
+        assert!((s.train.len() as i64 - 70).abs() <= 5, "{}", s.train.len());
+        for part in [&s.train, &s.holdout, &s.test] {
+            let classes: std::collections::BTreeSet<usize> =
+                part.iter().map(|&i| d.samples[i].label).collect();
+            assert_eq!(classes.len(), 2, "every part has both classes");
+        }
     }
 
     #[test]
@@ -188,8 +339,63 @@ mod tests {
     }
 
     #[test]
+    fn a_class_with_too_few_subjects_is_cut_into_guarded_blocks() {
+        // Class "a": six subjects of 10; class "b": one subject of 40 samples.
+        let mut samples: Vec<Sample> = (0..60)
+            .map(|i| Sample {
+                pixels: vec![0.0; 4],
+                label: 0,
+                subject: format!("a{}", i / 10),
+            })
+            .collect();
+        samples.extend((0..40).map(|_| Sample {
+            pixels: vec![0.0; 4],
+            label: 1,
+            subject: "b".into(),
+        }));
+        let d = Dataset {
+            samples,
+            class_names: vec!["a".into(), "b".into()],
+            channels: 1,
+            height: 2,
+            width: 2,
+        };
+        let s = split_by_subject(&d, SplitFractions::default(), 5).unwrap();
+        assert_eq!(s.blocked_subjects, vec!["b".to_string()]);
+        assert_eq!(s.excluded.len(), 2 * BLOCK_GUARD);
+        let b_in = |part: &[usize]| {
+            part.iter()
+                .filter(|&&i| i >= 60)
+                .copied()
+                .collect::<Vec<_>>()
+        };
+        let blocks = [b_in(&s.train), b_in(&s.holdout), b_in(&s.test)];
+        for block in &blocks {
+            assert!(!block.is_empty());
+            // Contiguous.
+            assert_eq!(block.last().unwrap() - block[0] + 1, block.len());
+        }
+        // No two blocks touch: at least BLOCK_GUARD samples between any two.
+        for x in &blocks {
+            for y in &blocks {
+                if x[0] < y[0] {
+                    assert!(y[0] - x.last().unwrap() > BLOCK_GUARD);
+                }
+            }
+        }
+        let total: usize = blocks.iter().map(Vec::len).sum::<usize>() + s.excluded.len();
+        assert_eq!(total, 40);
+        // Class "a" stays split by subject.
+        for p in [&s.holdout_subjects, &s.test_subjects] {
+            for name in p.iter().filter(|n| n.starts_with('a')) {
+                assert!(!s.train_subjects.contains(name));
+            }
+        }
+    }
+
+    #[test]
     fn too_few_subjects_or_bad_fractions_are_refused() {
-        assert!(split_by_subject(&dataset(2, 5), SplitFractions::default(), 0).is_err());
+        assert!(split_by_subject(&dataset(2, 1), SplitFractions::default(), 0).is_err());
         let bad = SplitFractions {
             train: 0.9,
             holdout: 0.9,

@@ -35,7 +35,8 @@ impl TensorDataset {
     }
 
     /// A small synthetic set for smoke tests: class k is a bright disc at a class-specific
-    /// position on a dark background, with per-example jitter and noise.
+    /// position on a dark background, with per-example jitter of position and size, and noise
+    /// (enough that examples differ visibly, so memorising one is detectable).
     pub fn synthetic(count: usize, classes: usize, channels: i64, size: i64, seed: i64) -> Self {
         tch::manual_seed(seed);
         let n = count as i64;
@@ -44,12 +45,13 @@ impl TensorDataset {
         let yy = coords.view([1, size, 1]);
         let xx = coords.view([1, 1, size]);
         let angle = labels.to_kind(Kind::Float) * (2.0 * std::f64::consts::PI / classes as f64);
-        let jitter = Tensor::randn([n, 2], (Kind::Float, Device::Cpu)) * 0.05;
+        let jitter = Tensor::randn([n, 2], (Kind::Float, Device::Cpu)) * 0.12;
         let cy = (angle.cos() * 0.45 + jitter.select(1, 0)).view([n, 1, 1]);
         let cx = (angle.sin() * 0.45 + jitter.select(1, 1)).view([n, 1, 1]);
         let dist2 = (yy - cy).square() + (xx - cx).square();
-        let disc = (dist2 * -12.0).exp() * 2.0 - 1.0; // in [−1, 1]
-        let noise = Tensor::randn([n, size, size], (Kind::Float, Device::Cpu)) * 0.05;
+        let sharpness = (Tensor::rand([n, 1, 1], (Kind::Float, Device::Cpu)) * 16.0) + 6.0;
+        let disc = (dist2 * -sharpness).exp() * 2.0 - 1.0; // in [−1, 1]
+        let noise = Tensor::randn([n, size, size], (Kind::Float, Device::Cpu)) * 0.1;
         let images = (disc + noise)
             .clamp(-1.0, 1.0)
             .unsqueeze(1)

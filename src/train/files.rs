@@ -4,8 +4,13 @@ use std::path::Path;
 
 use anyhow::Context;
 
-/// Writes `contents` to `path` through a temporary file in the same folder and a rename.
+/// Writes `contents` to `path` through a temporary file in the same folder and a rename,
+/// creating the folder if needed.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
     let tmp = path.with_extension(format!(
         "{}.tmp",
         path.extension().and_then(|e| e.to_str()).unwrap_or("")

@@ -1,0 +1,365 @@
+//! `dpgan attack`: membership inference and reconstruction on a run, each checked against the
+//! most any attack could achieve under the run's guarantee.
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use privacy_accounting::audit::{AttackSummary, AuditOptions};
+use serde::{Deserialize, Serialize};
+use tch::{Device, Kind, Tensor};
+
+use super::bound::run_profile;
+use super::membership::{density, nearest_synthetic, pairwise};
+use super::reconstruction::{closeness, reconstruction_points, ReconstructionPoint};
+use crate::audit::gradient_reconstruction::audit;
+use crate::eval::distance::squared_distances;
+use crate::eval::features::FeatureNet;
+use crate::eval::run::{labels_like, OpenRun};
+use crate::train::Part;
+
+/// Settings of an attack run.
+#[derive(Debug, Clone)]
+pub struct AttackOptions {
+    /// Synthetic samples the attacks see (default: max(2000, training split)).
+    pub synthetic: Option<usize>,
+    /// Members and non-members each at most this many (evenly spaced picks).
+    pub max_candidates: usize,
+    /// The density attack's distance quantile.
+    pub density_quantile: f64,
+    /// Trials of the gradient-reconstruction audit (0: skip it).
+    pub audit_trials: usize,
+    pub confidence: f64,
+    pub seed: u64,
+}
+
+impl Default for AttackOptions {
+    fn default() -> Self {
+        Self {
+            synthetic: None,
+            max_candidates: 1000,
+            density_quantile: 0.01,
+            audit_trials: 1000,
+            confidence: 0.95,
+            seed: 0,
+        }
+    }
+}
+
+/// The gradient-reconstruction audit at one noise multiplier, summarised.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GradientAudit {
+    pub noise_multiplier: f64,
+    pub trials: usize,
+    pub under_bound: bool,
+    pub max_gap: f64,
+    pub max_excess: f64,
+}
+
+/// What `attack` reports (`attack.json`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AttackReport {
+    pub run: PathBuf,
+    pub dataset: String,
+    pub private: bool,
+    /// The run's ε (null for a non-private run: no bound).
+    pub epsilon: Option<f64>,
+    pub delta: f64,
+    pub members: usize,
+    pub non_members: usize,
+    pub synthetic_samples: usize,
+    pub attacks: Vec<AttackSummary>,
+    /// The attack with the highest AUC.
+    pub best_attack: String,
+    pub best_auc: f64,
+    /// Every attack and every reconstruction point under the bound.
+    pub within_bound: bool,
+    pub reconstruction: Vec<ReconstructionPoint>,
+    pub gradient_audit: Vec<GradientAudit>,
+    pub pictures: BTreeMap<String, PathBuf>,
+    pub seconds: f64,
+}
+
+fn evenly(indices: &[usize], max: usize) -> Vec<usize> {
+    if indices.len() <= max {
+        return indices.to_vec();
+    }
+    (0..max).map(|i| indices[i * indices.len() / max]).collect()
+}
+
+/// Attacks the run in `dir`, writes `attack.json` and the pictures into it.
+pub fn attack(dir: &Path, options: &AttackOptions, device: Device) -> anyhow::Result<AttackReport> {
+    let start = Instant::now();
+    let run = OpenRun::open(dir, device)?;
+    let members_idx = evenly(run.data.indices(Part::Train), options.max_candidates);
+    let non_idx = evenly(run.data.indices(Part::Holdout), options.max_candidates);
+    anyhow::ensure!(
+        !members_idx.is_empty() && !non_idx.is_empty(),
+        crate::InputError::new(format!(
+            "{}: the attacks need members (train split) and non-members (holdout split); \
+             this split has {} and {}",
+            dir.display(),
+            members_idx.len(),
+            non_idx.len()
+        ))
+    );
+    let (members, member_labels) = run.data.dataset.to_tensors(&members_idx);
+    let (non_members, non_member_labels) = run.data.dataset.to_tensors(&non_idx);
+    let train_labels: Vec<i64> = run
+        .data
+        .indices(Part::Train)
+        .iter()
+        .map(|&i| run.data.dataset.samples[i].label as i64)
+        .collect();
+    let count = options
+        .synthetic
+        .unwrap_or_else(|| train_labels.len().max(2000))
+        .max(1);
+    tracing::info!(count, "drawing synthetic samples");
+    let synthetic = run.synthesize(&labels_like(&train_labels, count), options.seed as i64 + 1);
+
+    let privacy = run.privacy.as_ref();
+    let delta = privacy.map_or(run.config.privacy.delta, |p| p.delta);
+    let profile = match privacy {
+        Some(p) if p.private => run_profile(&p.ledger, p.accountant, p.epsilon)?,
+        _ => None,
+    };
+    let audit_options = AuditOptions {
+        confidence: options.confidence,
+        ..AuditOptions::default()
+    };
+    let mut summaries = Vec::new();
+    let mut add = |name: &str, scores: Vec<f64>, split: usize| -> anyhow::Result<()> {
+        let (m, n) = scores.split_at(split);
+        summaries.push(AttackSummary::new(
+            name,
+            m,
+            n,
+            profile.as_deref(),
+            delta,
+            &audit_options,
+        )?);
+        Ok(())
+    };
+    let candidates = Tensor::cat(&[&members, &non_members], 0);
+    let split = members_idx.len();
+
+    tracing::info!("distance attacks in pixel space");
+    let pixel = squared_distances(&candidates, &synthetic);
+    add("pairwise_pixel", pairwise(&pixel), split)?;
+    add(
+        "density_pixel",
+        density(&pixel, options.density_quantile),
+        split,
+    )?;
+    add("nearest_synthetic_pixel", nearest_synthetic(&pixel), split)?;
+    drop(pixel);
+
+    tracing::info!("distance attacks in the evaluation network's feature space");
+    let net = FeatureNet::new(run.config.model.channels, device);
+    let feature = squared_distances(&net.features(&candidates), &net.features(&synthetic));
+    add("pairwise_features", pairwise(&feature), split)?;
+    add(
+        "density_features",
+        density(&feature, options.density_quantile),
+        split,
+    )?;
+    add(
+        "nearest_synthetic_features",
+        nearest_synthetic(&feature),
+        split,
+    )?;
+    drop(feature);
+
+    tracing::info!("white-box discriminator attack");
+    let labels = Tensor::cat(&[&member_labels, &non_member_labels], 0);
+    add(
+        "discriminator_score",
+        discriminator_scores(&run, &candidates, &labels)?,
+        split,
+    )?;
+
+    tracing::info!("reconstruction from the released data");
+    let reconstruction = reconstruction_points(
+        &closeness(&members, &synthetic),
+        &closeness(&non_members, &synthetic),
+        profile.as_deref(),
+        options.confidence,
+    )?;
+
+    let mut curves = Vec::new();
+    if options.audit_trials > 0 {
+        let sigmas: Vec<f64> = match privacy.and_then(|p| p.noise_multiplier) {
+            Some(s) => vec![s],
+            None => vec![0.5, 1.0, 2.0],
+        };
+        tracing::info!(?sigmas, "gradient-reconstruction audit of the DP engine");
+        let image = members.get(0);
+        curves = audit(
+            &image,
+            &sigmas,
+            options.audit_trials,
+            1.0,
+            options.seed ^ 0x5eed,
+        )?;
+    }
+    let gradient_audit = curves
+        .iter()
+        .map(|c| GradientAudit {
+            noise_multiplier: c.noise_multiplier,
+            trials: c.trials,
+            under_bound: c.under_bound,
+            max_gap: c.max_gap,
+            max_excess: c.max_excess,
+        })
+        .collect();
+
+    let picture_dir = dir.join("attack");
+    let mut pictures = BTreeMap::new();
+    pictures.insert(
+        "roc".into(),
+        super::pictures::roc_png(&summaries, profile.as_deref(), &picture_dir.join("roc.png"))?,
+    );
+    if !curves.is_empty() {
+        pictures.insert(
+            "gradient_audit".into(),
+            super::pictures::audit_png(&curves, &picture_dir.join("gradient-audit.png"))?,
+        );
+    }
+    let best = summaries
+        .iter()
+        .max_by(|a, b| a.auc.total_cmp(&b.auc))
+        .expect("seven attacks");
+    let report = AttackReport {
+        run: dir.to_path_buf(),
+        dataset: run.config.data.dataset.clone(),
+        private: run.is_private(),
+        epsilon: run.epsilon(),
+        delta,
+        members: members_idx.len(),
+        non_members: non_idx.len(),
+        synthetic_samples: count,
+        best_attack: best.name.clone(),
+        best_auc: best.auc,
+        within_bound: summaries.iter().all(|s| s.within_bound)
+            && reconstruction.iter().all(|p| p.within_bound),
+        attacks: summaries,
+        reconstruction,
+        gradient_audit,
+        pictures,
+        seconds: start.elapsed().as_secs_f64(),
+    };
+    crate::train::files::write_json(&dir.join("attack.json"), &report)?;
+    Ok(report)
+}
+
+/// The discriminator's per-example training objective on a real example, negated loss:
+/// −(BCE(real) + CE(class)). Members were pushed to score high (LOGAN, Yeom et al.).
+fn discriminator_scores(
+    run: &OpenRun,
+    images: &Tensor,
+    labels: &Tensor,
+) -> anyhow::Result<Vec<f64>> {
+    let (d, _vs) = run.discriminator()?;
+    let _guard = tch::no_grad_guard();
+    let mut out = Vec::new();
+    let n = images.size()[0];
+    let mut start = 0;
+    while start < n {
+        let len = 256.min(n - start);
+        let x = images
+            .narrow(0, start, len)
+            .to_kind(Kind::Float)
+            .to_device(run.device);
+        let y = labels.narrow(0, start, len).to_device(run.device);
+        let o = d.forward(&x, None);
+        let real_loss = (-&o.real_fake).softplus();
+        let class_loss = -o
+            .class
+            .log_softmax(-1, Kind::Float)
+            .gather(1, &y.unsqueeze(1), false)
+            .squeeze_dim(1);
+        let score = -(real_loss + class_loss);
+        out.extend(Vec::<f64>::try_from(
+            &score.to_kind(Kind::Double).to_device(Device::Cpu),
+        )?);
+        start += len;
+    }
+    Ok(out)
+}
+
+impl std::fmt::Display for AttackReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let eps = self
+            .epsilon
+            .map_or("∞ (no DP)".to_string(), |e| format!("{e:.3}"));
+        writeln!(
+            f,
+            "run {} ({}), ε = {eps}, δ = {:e}: {} members, {} non-members, {} synthetic",
+            self.run.display(),
+            self.dataset,
+            self.delta,
+            self.members,
+            self.non_members,
+            self.synthetic_samples
+        )?;
+        writeln!(
+            f,
+            "{:<28} {:>6} {:>9} {:>9} {:>9} {:>8}",
+            "attack", "AUC", "TPR@1%", "TPR@0.1%", "ε lower", "bound"
+        )?;
+        for a in &self.attacks {
+            writeln!(
+                f,
+                "{:<28} {:>6.3} {:>9.3} {:>9.3} {:>9.3} {:>8}",
+                a.name,
+                a.auc,
+                a.tpr_at_fpr_0_01,
+                a.tpr_at_fpr_0_001,
+                a.epsilon_lower_bound,
+                if a.within_bound { "under" } else { "ABOVE" }
+            )?;
+        }
+        let over: Vec<_> = self
+            .reconstruction
+            .iter()
+            .filter(|p| !p.within_bound)
+            .collect();
+        writeln!(
+            f,
+            "reconstruction from the released data: {} criteria, {} above the bound",
+            self.reconstruction.len(),
+            over.len()
+        )?;
+        for g in &self.gradient_audit {
+            writeln!(
+                f,
+                "gradient-reconstruction audit σ = {}: {} (max gap to the bound {:.3})",
+                g.noise_multiplier,
+                if g.under_bound {
+                    "under the bound"
+                } else {
+                    "ABOVE the bound"
+                },
+                g.max_gap
+            )?;
+        }
+        writeln!(
+            f,
+            "best attack: {} (AUC {:.3})",
+            self.best_attack, self.best_auc
+        )?;
+        writeln!(
+            f,
+            "all under the bound: {}",
+            if self.private {
+                self.within_bound.to_string()
+            } else {
+                "no bound (non-private run)".into()
+            }
+        )?;
+        for (name, path) in &self.pictures {
+            writeln!(f, "{name}: {}", path.display())?;
+        }
+        Ok(())
+    }
+}
