@@ -16,6 +16,7 @@ pub mod info;
 pub mod model;
 pub mod picture;
 pub mod sample;
+pub mod sweep;
 pub mod train;
 
 pub use error::InputError;

@@ -252,14 +252,6 @@ fn bad_input_exits_2_and_names_the_argument() {
 }
 
 #[test]
-fn commands_not_yet_available_fail_cleanly() {
-    let out = dpgan(&["sweep", "--epsilons", "1,10"]);
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("not available in this version"), "{stderr}");
-}
-
-#[test]
 fn help_lists_every_command() {
     let out = dpgan(&["--help"]);
     assert!(out.status.success());

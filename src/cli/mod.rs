@@ -1,8 +1,6 @@
 //! Command-line interface: argument types (clap derive) and dispatch.
-//!
-//! Commands that later work fills in are listed already, so that `dpgan --help` shows the whole
-//! tool; running one of them says it is not available in this version (exit code 1).
 mod logging;
+pub mod sweep;
 pub mod train;
 
 use anyhow::Result;
@@ -41,8 +39,8 @@ pub enum Command {
     Evaluate(EvaluateArgs),
     /// Membership and reconstruction attacks on a run, against the bound its ε implies.
     Attack(AttackArgs),
-    /// Train, evaluate and attack over a list of ε budgets.
-    Sweep(PendingArgs),
+    /// Train, evaluate and attack over a list of ε budgets; one table and one report.
+    Sweep(Box<sweep::SweepArgs>),
     /// Inspect datasets (`dpgan data inspect`).
     Data(DataArgs),
 }
@@ -207,13 +205,6 @@ pub struct AttackArgs {
     pub json: bool,
 }
 
-/// Arguments of a command that this version does not implement yet.
-#[derive(Debug, Args)]
-pub struct PendingArgs {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    pub rest: Vec<String>,
-}
-
 impl Cli {
     /// Parses `std::env::args`, returning clap's error (help, version or a usage error) as is.
     pub fn parse_args() -> Result<Self, clap::Error> {
@@ -299,7 +290,7 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Sweep(_) => pending("sweep", 7),
+        Command::Sweep(a) => sweep::run(&a),
         Command::Data(DataArgs {
             command: DataCommand::Inspect(args),
         }) => inspect(&args),
@@ -396,12 +387,6 @@ fn inspect(args: &InspectArgs) -> Result<()> {
         print!("{report}");
     }
     Ok(())
-}
-
-fn pending(command: &str, issue: u32) -> Result<()> {
-    anyhow::bail!(
-        "`dpgan {command}` is not available in this version yet (tracked as issue #{issue})"
-    )
 }
 
 /// The process exit code for an error: 2 for bad input, 1 for any other failure.

@@ -171,7 +171,7 @@ pub fn run(args: &TrainArgs, quiet: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn load_config(path: &Path) -> anyhow::Result<TrainConfig> {
+pub(crate) fn load_config(path: &Path) -> anyhow::Result<TrainConfig> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| InputError::new(format!("cannot read --config {}: {e}", path.display())))?;
     serde_json::from_str(&text).map_err(|e| {
@@ -286,7 +286,7 @@ fn parse_epsilon(text: &str) -> anyhow::Result<Option<f64>> {
 }
 
 /// `YYYYMMDD-HHMMSS` (UTC) for default run folders.
-fn timestamp() -> String {
+pub(crate) fn timestamp() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)

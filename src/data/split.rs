@@ -2,8 +2,8 @@
 //! on two sides, every class on every side.
 //!
 //! Subjects are shuffled with a seeded SplitMix64 Fisher–Yates (stable across versions and
-//! platforms). Within each class every non-empty part first gets one subject, then every further
-//! subject goes to the part furthest below its target share of samples. A class with too few
+//! platforms). Within each class subjects go largest first to the part furthest below its target
+//! share of samples, and every non-empty part gets at least one. A class with too few
 //! subjects is cut into guarded blocks instead (see [`split_by_subject`]). The holdout part is
 //! what the attacks use as non-members. A [`Split`] is serialisable, to be recorded in a run
 //! directory.
@@ -58,8 +58,8 @@ pub struct Split {
 
 /// Splits `dataset` by subject and stratified by class, deterministically from `seed`.
 ///
-/// Each class's subjects are shuffled and shared out so that every part gets at least one
-/// subject of the class and the parts' sample counts approach the fractions. A class with
+/// Each class's subjects are shuffled and shared out, largest first, so that every part gets at
+/// least one subject of the class and the parts' sample counts approach the fractions. A class with
 /// fewer subjects than non-empty parts (a small dataset: one head CT, two chest CTs) cannot be
 /// split by subject and still be tested on; its subjects are instead cut into contiguous blocks
 /// in slice order, one block a part, with [`BLOCK_GUARD`] samples left out at each cut, and
@@ -178,8 +178,9 @@ fn stratified(
     a
 }
 
-/// Shuffles `subjects`, gives each non-empty part one, then each further subject to the part
-/// furthest below its share of these subjects' samples.
+/// Shuffles `subjects` (the seed decides among equals), then hands them out largest first, each
+/// to the part furthest below its share of these subjects' samples, except that parts still
+/// without a subject take the last ones, so that every non-empty part gets at least one.
 fn greedy(
     subjects: &[&str],
     by_subject: &BTreeMap<&str, Vec<usize>>,
@@ -193,21 +194,25 @@ fn greedy(
         let j = (rng.next() % (i as u64 + 1)) as usize;
         subjects.swap(i, j);
     }
+    subjects.sort_by_key(|s| std::cmp::Reverse(by_subject[s].len()));
     let total: usize = subjects.iter().map(|s| by_subject[s].len()).sum();
     let mut counts = [0usize; 3];
-    for (n, s) in subjects.into_iter().enumerate() {
-        let p = if n < parts_on.len() {
-            parts_on[n]
+    let mut filled = [false; 3];
+    for (n, s) in subjects.iter().enumerate() {
+        let remaining = subjects.len() - n;
+        let empty: Vec<usize> = parts_on.iter().copied().filter(|&p| !filled[p]).collect();
+        let candidates = if remaining <= empty.len() {
+            empty
         } else {
-            *parts_on
-                .iter()
-                .max_by(|&&x, &&y| {
-                    let deficit = |p: usize| f[p] - counts[p] as f64 / total as f64;
-                    deficit(x).total_cmp(&deficit(y)).then(y.cmp(&x))
-                })
-                .expect("train is positive")
+            parts_on.to_vec()
         };
+        let deficit = |p: usize| f[p] * total as f64 - counts[p] as f64;
+        let p = *candidates
+            .iter()
+            .max_by(|&&x, &&y| deficit(x).total_cmp(&deficit(y)).then(y.cmp(&x)))
+            .expect("train is positive");
         counts[p] += by_subject[s].len();
+        filled[p] = true;
         a.parts[p].extend_from_slice(&by_subject[s]);
         a.subjects[p].push(s.to_string());
     }

@@ -1,0 +1,119 @@
+//! `dpgan sweep` arguments and runner.
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::sweep::{parse_epsilons, points, sweep, SweepOptions, SweepPlan};
+use crate::train::TrainConfig;
+use crate::InputError;
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// ε budgets, comma-separated; `inf` trains the non-private baseline (e.g. 1,3,10,inf).
+    #[arg(long, value_name = "LIST")]
+    pub epsilons: String,
+    /// Replicates of each ε (with a --seed, replicate r trains with seed + r).
+    #[arg(long, default_value_t = 1)]
+    pub seeds: u32,
+    /// Points run at once, each in its own processes.
+    #[arg(long, default_value_t = 1)]
+    pub jobs: usize,
+    /// Base training configuration (JSON, the schema of a run's config.json).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Dataset: `default`, `fashion-mnist`, a folder with manifest.csv, or `synthetic:N`.
+    #[arg(long)]
+    pub dataset: Option<String>,
+    #[arg(long)]
+    pub epochs: Option<f64>,
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    #[arg(long)]
+    pub delta: Option<f64>,
+    #[arg(long)]
+    pub image_size: Option<i64>,
+    #[arg(long)]
+    pub g_width: Option<i64>,
+    #[arg(long)]
+    pub d_width: Option<i64>,
+    /// Seed of every point's training (reproducible, not secure noise); default: secure.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Optimiser steps of each utility classifier.
+    #[arg(long, default_value_t = 400)]
+    pub classifier_steps: usize,
+    /// Trials of each point's gradient-reconstruction audit (0 skips it).
+    #[arg(long, default_value_t = 1000)]
+    pub audit_trials: usize,
+    /// Output folder [default: runs/sweep-<timestamp>]; an existing sweep there is resumed.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print the table as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(a: &SweepArgs) -> anyhow::Result<()> {
+    let epsilons = parse_epsilons(&a.epsilons)?;
+    if a.jobs == 0 || a.seeds == 0 {
+        return Err(InputError::new("--jobs and --seeds must be ≥ 1").into());
+    }
+    let mut base = match &a.config {
+        Some(path) => super::train::load_config(path)?,
+        None => TrainConfig::default(),
+    };
+    if let Some(d) = &a.dataset {
+        base.data.dataset = d.clone();
+    }
+    if let Some(e) = a.epochs {
+        base.epochs = e;
+    }
+    if let Some(b) = a.batch_size {
+        base.batch_size = b;
+    }
+    if let Some(d) = a.delta {
+        base.privacy.delta = d;
+    }
+    if let Some(s) = a.image_size {
+        base.model.image_size = s;
+    }
+    if let Some(g) = a.g_width {
+        base.model.generator_width = g;
+    }
+    if let Some(d) = a.d_width {
+        base.model.discriminator_width = d;
+    }
+    if a.seed.is_some() {
+        base.seed = a.seed;
+    }
+    // ε comes from each point; a noise multiplier in the base would contradict it.
+    base.privacy.target_epsilon = None;
+    base.privacy.noise_multiplier = None;
+    base.validate(usize::MAX).map_err(InputError::new)?;
+    let plan = SweepPlan {
+        points: points(&epsilons, a.seeds),
+        base,
+        classifier_steps: a.classifier_steps,
+        audit_trials: a.audit_trials,
+    };
+    let out = a.out.clone().unwrap_or_else(|| {
+        PathBuf::from("runs").join(format!("sweep-{}", super::train::timestamp()))
+    });
+    let outcome = sweep(&plan, &out, &SweepOptions { jobs: a.jobs })?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&outcome)?);
+    } else {
+        print!("{}", crate::sweep::table::markdown(&outcome.rows));
+        println!("table: {}", out.join("table.csv").display());
+        println!("report: {}", outcome.report.display());
+    }
+    if outcome.failed > 0 {
+        anyhow::bail!(
+            "{} of {} point(s) failed (see the table's error column and points/*/log.txt); \
+             run the same command again to retry them",
+            outcome.failed,
+            outcome.rows.len()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,16 @@
+//! ε sweeps (`dpgan sweep`): train, evaluate and attack at each ε budget, then one table and
+//! one report for the whole privacy/utility trade-off.
+//!
+//! - [`plan`]: the points (ε × replicate) and `sweep.json`.
+//! - [`point`]: one point as child processes, resumable; its table row.
+//! - [`table`]: CSV, JSON and Markdown tables.
+//! - [`report`]: the plots and the self-contained HTML (and Markdown) report.
+//! - [`run`]: the command, `--jobs` points at a time.
+pub mod plan;
+pub mod point;
+pub mod report;
+pub mod run;
+pub mod table;
+
+pub use plan::{parse_epsilons, points, SweepPlan};
+pub use run::{sweep, SweepOptions, SweepOutcome};

@@ -1,0 +1,327 @@
+//! The sweep's pictures and its report: one HTML file with everything embedded (readable
+//! without dpgan, fit to hand to a data-protection officer) and the same as Markdown.
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use tch::{Device, Kind, Tensor};
+
+use super::plan::SweepPlan;
+use super::point::Row;
+use super::table::markdown;
+use crate::picture::{encode_grid, palette, Marker, Plot, Series, Style};
+use crate::train::files::write_atomic;
+
+/// Samples per point in the side-by-side grid.
+const GRID_SAMPLES: usize = 8;
+
+fn finite_points(rows: &[Row], value: impl Fn(&Row) -> Option<f64>) -> Vec<(f64, f64)> {
+    let mut v: Vec<(f64, f64)> = rows
+        .iter()
+        .filter(|r| r.is_done())
+        .filter_map(|r| Some((r.epsilon_target.parse::<f64>().ok()?, value(r)?)))
+        .filter(|(e, y)| e.is_finite() && y.is_finite())
+        .collect();
+    v.sort_by(|a, b| a.0.total_cmp(&b.0));
+    v
+}
+
+fn baseline(rows: &[Row], value: impl Fn(&Row) -> Option<f64>) -> Option<f64> {
+    let v: Vec<f64> = rows
+        .iter()
+        .filter(|r| r.is_done() && r.epsilon_target == "inf")
+        .filter_map(value)
+        .collect();
+    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+}
+
+/// A metric against ε (log axis), with the non-private value as a dashed line.
+/// A named metric of a row, and how to draw it.
+type Metric<'a> = (&'a str, &'a dyn Fn(&Row) -> Option<f64>, Style);
+
+fn metric_plot(
+    rows: &[Row],
+    title: &str,
+    y_label: &str,
+    metrics: &[Metric],
+    y_range: Option<(f64, f64)>,
+) -> Plot {
+    let mut plot = Plot::new(title, "ε (log scale)", y_label);
+    plot.log_x = true;
+    plot.y_range = y_range;
+    let eps = finite_points(rows, |_| Some(0.0));
+    let span = (
+        eps.first().map_or(0.1, |p| p.0 / 1.5),
+        eps.last().map_or(10.0, |p| p.0 * 1.5),
+    );
+    if eps.is_empty() {
+        plot.x_range = Some((0.1, 100.0));
+    } else {
+        plot.x_range = Some(span);
+    }
+    for (i, (name, value, style)) in metrics.iter().enumerate() {
+        let points = finite_points(rows, |r| value(r));
+        let series = Series::new(*name, points, palette(i), *style);
+        plot.series.push(if matches!(style, Style::Dashed) {
+            series
+        } else {
+            series.with_marker(Marker::Circle)
+        });
+        if let Some(b) = baseline(rows, |r| value(r)) {
+            plot.series.push(Series::dashed(
+                format!("{name}, no DP"),
+                vec![(span.0, b), (span.1, b)],
+                palette(i),
+            ));
+        }
+    }
+    plot
+}
+
+/// Up to [`GRID_SAMPLES`] samples from each finished point, one row a point.
+fn samples_grid(rows: &[Row]) -> anyhow::Result<Option<Vec<u8>>> {
+    let mut tiles: Vec<Vec<f32>> = Vec::new();
+    let mut shape = None;
+    for r in rows.iter().filter(|r| r.is_done()) {
+        let (generator, config, _vs) = crate::sample::load_generator(&r.run_dir, Device::Cpu)?;
+        let _guard = tch::no_grad_guard();
+        tch::manual_seed(0);
+        let classes = config.model.classes.max(1);
+        let labels =
+            Tensor::arange(GRID_SAMPLES as i64, (Kind::Int64, Device::Cpu)).remainder(classes);
+        let x = generator.sample(&labels, Device::Cpu);
+        let c = x.size()[1];
+        let (h, w) = (x.size()[2] as usize, x.size()[3] as usize);
+        if shape.is_some_and(|s| s != (h, w)) {
+            return Ok(None);
+        }
+        shape = Some((h, w));
+        let middle = x.narrow(1, c / 2, 1).contiguous().view([-1]);
+        let pixels = Vec::<f32>::try_from(middle.to_kind(Kind::Float))?;
+        tiles.extend(pixels.chunks(h * w).map(<[f32]>::to_vec));
+    }
+    let Some((h, w)) = shape else { return Ok(None) };
+    let refs: Vec<Option<&[f32]>> = tiles.iter().map(|t| Some(t.as_slice())).collect();
+    Ok(Some(encode_grid(&refs, h, w, GRID_SAMPLES)?))
+}
+
+/// Writes the pictures, `report.html` and `report.md` into `out`; returns the HTML's path.
+pub fn write_report(
+    plan: &SweepPlan,
+    rows: &[Row],
+    out: &Path,
+    machine: &str,
+) -> anyhow::Result<PathBuf> {
+    let mut pictures: Vec<(&str, String, Vec<u8>)> = Vec::new();
+    let utility = metric_plot(
+        rows,
+        "Utility: synthetic-trained / real-trained balanced accuracy",
+        "utility ratio",
+        &[("utility ratio", &|r: &Row| r.utility_ratio, Style::Line)],
+        Some((0.0, 1.2)),
+    );
+    pictures.push((
+        "utility.png",
+        "Utility against ε: the classifier trained on synthetic data, tested on real data, \
+         over the same classifier trained on real data (1 = as useful as the real data)."
+            .into(),
+        utility.encode_png(900, 600)?,
+    ));
+    let attacks = metric_plot(
+        rows,
+        "Best membership attack against ε, with the DP bound",
+        "AUC / TPR at 0.1% FPR",
+        &[
+            ("best attack AUC", &|r: &Row| r.best_auc, Style::Line),
+            (
+                "best TPR at 0.1% FPR",
+                &|r: &Row| r.best_tpr_at_fpr_0_001,
+                Style::Line,
+            ),
+            (
+                "bound: max TPR at 0.1% FPR",
+                &|r: &Row| r.bound_tpr_at_fpr_0_001,
+                Style::Dashed,
+            ),
+        ],
+        Some((0.0, 1.0)),
+    );
+    pictures.push((
+        "attacks.png",
+        "The strongest of the seven membership attacks at each ε (AUC, and TPR at 0.1 % FPR), \
+         with the most any attack could reach at 0.1 % FPR under the run's guarantee (dashed)."
+            .into(),
+        attacks.encode_png(900, 600)?,
+    ));
+    let fidelity = metric_plot(
+        rows,
+        "Fidelity: Fréchet distance to the real training data",
+        "Fréchet distance (lower is better)",
+        &[("Fréchet distance", &|r: &Row| r.frechet, Style::Line)],
+        None,
+    );
+    pictures.push((
+        "fidelity.png",
+        "Fréchet distance between synthetic and real training samples in the fixed evaluation \
+         network's feature space."
+            .into(),
+        fidelity.encode_png(900, 600)?,
+    ));
+    if let Some(grid) = samples_grid(rows)? {
+        let order: Vec<String> = rows
+            .iter()
+            .filter(|r| r.is_done())
+            .map(|r| format!("ε = {} (rep {})", r.epsilon_target, r.replicate))
+            .collect();
+        pictures.push((
+            "samples.png",
+            format!(
+                "Synthetic samples, one row a point, top to bottom: {}; classes in turn.",
+                order.join(", ")
+            ),
+            grid,
+        ));
+    }
+    for (name, _, png) in &pictures {
+        write_atomic(&out.join(name), png)?;
+    }
+
+    let base = &plan.base;
+    let done = rows.iter().filter(|r| r.is_done()).count();
+    let failed: Vec<&Row> = rows.iter().filter(|r| !r.is_done()).collect();
+    let any_above = rows.iter().any(|r| r.within_bound == Some(false));
+    let summary = format!(
+        "dataset `{}`, {}×{} px, {} channel(s), {} epochs, batch {}, δ = {:e}, accountant {}; \
+         {} point(s), {} done, {} failed. Machine: {}.",
+        base.data.dataset,
+        base.model.image_size,
+        base.model.image_size,
+        base.model.channels,
+        base.epochs,
+        base.batch_size,
+        base.privacy.delta,
+        base.privacy.accountant,
+        rows.len(),
+        done,
+        failed.len(),
+        machine
+    );
+    let verdict = if any_above {
+        "**At least one attack lies above the bound its run's guarantee allows. That means a bug \
+         or a broken guarantee: do not release this model before it is understood.**"
+    } else {
+        "Every attack on every DP point lies under the bound its run's guarantee allows."
+    };
+    let reading = "How to read this report. *ε spent* is the privacy budget each training used \
+        (the accountant's conservative value, at the δ above); *inf* is the non-private baseline. \
+        The *utility ratio* is train-on-synthetic / test-on-real balanced accuracy over the same \
+        classifier trained on the real training data. The attacks try to tell training members \
+        from held-out non-members using the released synthetic data and the discriminator; AUC \
+        0.5 is guessing. The *bound* is the most any attack could reach under the run's (ε, δ) \
+        guarantee (its trade-off curve); *within bound* says whether every attack stays under it. \
+        The privacy unit is one training example (one slice or slab): a patient contributing many \
+        slices is protected at a larger ε (group privacy).";
+
+    let md = {
+        let mut s = format!(
+            "# dpgan privacy/utility sweep\n\n{summary}\n\n{verdict}\n\n## Table\n\n{}\n",
+            markdown(rows)
+        );
+        for (name, caption, _) in &pictures {
+            s.push_str(&format!("![{name}]({name})\n\n{caption}\n\n"));
+        }
+        s.push_str(&format!("## Reading it\n\n{reading}\n"));
+        s
+    };
+    write_atomic(&out.join("report.md"), md.as_bytes())?;
+
+    let engine = base64::engine::general_purpose::STANDARD;
+    let mut html = String::from(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>dpgan sweep report</title>\
+         <style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;line-height:1.4}\
+         table{border-collapse:collapse;font-size:0.85em}td,th{border:1px solid #bbb;padding:3px 6px;text-align:right}\
+         img{max-width:100%;border:1px solid #ddd}.warn{color:#a00}</style></head><body>\
+         <h1>dpgan privacy/utility sweep</h1>",
+    );
+    html.push_str(&format!("<p>{}</p>", escape(&summary)));
+    html.push_str(&format!(
+        "<p class=\"{}\">{}</p>",
+        if any_above { "warn" } else { "" },
+        escape(&verdict.replace("**", ""))
+    ));
+    html.push_str("<h2>Table</h2><table><tr>");
+    let header = [
+        "ε target",
+        "rep",
+        "status",
+        "ε spent",
+        "σ",
+        "steps",
+        "utility ratio",
+        "real acc.",
+        "synthetic acc.",
+        "FD",
+        "best attack",
+        "AUC",
+        "TPR@0.1%",
+        "bound TPR@0.1%",
+        "within bound",
+        "wall s",
+    ];
+    for h in header {
+        html.push_str(&format!("<th>{}</th>", escape(h)));
+    }
+    html.push_str("</tr>");
+    let f = |v: Option<f64>, d: usize| v.map_or("–".to_string(), |x| format!("{x:.d$}"));
+    for r in rows {
+        let cells = [
+            r.epsilon_target.clone(),
+            r.replicate.to_string(),
+            r.error
+                .as_ref()
+                .map_or(r.status.clone(), |e| format!("failed: {e}")),
+            f(r.epsilon, 3),
+            f(r.noise_multiplier, 3),
+            r.steps.map_or("–".into(), |s| s.to_string()),
+            f(r.utility_ratio, 3),
+            f(r.real_accuracy, 3),
+            f(r.synthetic_accuracy, 3),
+            f(r.frechet, 3),
+            r.best_attack.clone().unwrap_or_else(|| "–".into()),
+            f(r.best_auc, 3),
+            f(r.best_tpr_at_fpr_0_001, 3),
+            f(r.bound_tpr_at_fpr_0_001, 3),
+            r.within_bound
+                .map_or("–".into(), |b| if b { "yes".into() } else { "NO".into() }),
+            format!("{:.0}", r.wall_seconds),
+        ];
+        html.push_str("<tr>");
+        for c in cells {
+            html.push_str(&format!("<td>{}</td>", escape(&c)));
+        }
+        html.push_str("</tr>");
+    }
+    html.push_str("</table>");
+    for (name, caption, png) in &pictures {
+        html.push_str(&format!(
+            "<h2>{}</h2><img alt=\"{name}\" src=\"data:image/png;base64,{}\"><p>{}</p>",
+            escape(name.trim_end_matches(".png")),
+            engine.encode(png),
+            escape(caption)
+        ));
+    }
+    html.push_str(&format!(
+        "<h2>Reading it</h2><p>{}</p>",
+        escape(&reading.replace('*', ""))
+    ));
+    html.push_str("<p>Each point's run directory holds its configuration, split, ledger (privacy.json), evaluation.json and attack.json, and the ROC and audit pictures.</p></body></html>\n");
+    let path = out.join("report.html");
+    write_atomic(&path, html.as_bytes())?;
+    Ok(path)
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}

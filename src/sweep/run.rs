@@ -1,0 +1,143 @@
+//! `dpgan sweep`: every point of a plan, `--jobs` at a time, then the table and the report.
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+use super::plan::{Point, SweepPlan};
+use super::point::{finished, run_point, PointSettings, Row};
+use crate::InputError;
+
+/// How to run a sweep.
+#[derive(Debug, Clone)]
+pub struct SweepOptions {
+    pub jobs: usize,
+}
+
+/// What a sweep produced.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SweepOutcome {
+    pub out: PathBuf,
+    pub rows: Vec<Row>,
+    pub report: PathBuf,
+    pub failed: usize,
+}
+
+/// Records the plan in `out/sweep.json` (or checks it matches the one there), runs the points
+/// not yet done, and writes the table and the report.
+pub fn sweep(plan: &SweepPlan, out: &Path, options: &SweepOptions) -> anyhow::Result<SweepOutcome> {
+    std::fs::create_dir_all(out)
+        .map_err(|e| InputError::new(format!("cannot create --out {}: {e}", out.display())))?;
+    let plan_path = out.join("sweep.json");
+    if let Ok(text) = std::fs::read_to_string(&plan_path) {
+        let recorded: SweepPlan = serde_json::from_str(&text).map_err(|e| {
+            InputError::new(format!("{} is not a sweep plan: {e}", plan_path.display()))
+        })?;
+        if recorded.base != plan.base
+            || recorded.classifier_steps != plan.classifier_steps
+            || recorded.audit_trials != plan.audit_trials
+        {
+            return Err(InputError::new(format!(
+                "{} holds a sweep with other settings: resume it with the same ones, or use \
+                 another --out",
+                out.display()
+            ))
+            .into());
+        }
+    }
+    crate::train::files::write_json(&plan_path, plan)?;
+    let base_config = out.join("base-config.json");
+    crate::train::files::write_json(&base_config, &plan.base)?;
+    let jobs = options.jobs.max(1);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let settings = PointSettings {
+        exe: std::env::current_exe()?,
+        base_config,
+        classifier_steps: plan.classifier_steps,
+        audit_trials: plan.audit_trials,
+        threads: (jobs > 1).then(|| (cores / jobs).max(1)),
+        base_seed: plan.base.seed,
+    };
+
+    let total = plan.points.len();
+    let mut rows: Vec<Option<Row>> = plan.points.iter().map(|p| finished(p, out)).collect();
+    let todo: VecDeque<(usize, Point)> = plan
+        .points
+        .iter()
+        .cloned()
+        .enumerate()
+        .filter(|(i, _)| rows[*i].is_none())
+        .collect();
+    let skipped = total - todo.len();
+    if skipped > 0 {
+        tracing::info!("{skipped} of {total} point(s) already done: not redone");
+    }
+    let queue = Mutex::new(todo);
+    let results = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| loop {
+                let next = queue.lock().expect("queue").pop_front();
+                let Some((i, point)) = next else { break };
+                tracing::info!(
+                    "point {} of {total}: ε = {}, replicate {}",
+                    i + 1,
+                    point.epsilon_label(),
+                    point.replicate
+                );
+                let row = run_point(&point, out, &settings);
+                match &row.error {
+                    None => tracing::info!(
+                        "point ε = {} rep {} done in {:.0} s: utility ratio {}, best attack AUC {}",
+                        row.epsilon_target,
+                        row.replicate,
+                        row.wall_seconds,
+                        row.utility_ratio
+                            .map_or("n/a".into(), |u| format!("{u:.3}")),
+                        row.best_auc.map_or("n/a".into(), |a| format!("{a:.3}"))
+                    ),
+                    Some(e) => tracing::error!(
+                        "point ε = {} rep {} failed: {e}",
+                        row.epsilon_target,
+                        row.replicate
+                    ),
+                }
+                results.lock().expect("results").push((i, row));
+            });
+        }
+    });
+    for (i, row) in results.into_inner().expect("results") {
+        rows[i] = Some(row);
+    }
+    let rows: Vec<Row> = rows.into_iter().flatten().collect();
+    super::table::write_tables(&rows, out)?;
+    let machine = machine_description(cores);
+    let report = super::report::write_report(plan, &rows, out, &machine)?;
+    let failed = rows.iter().filter(|r| !r.is_done()).count();
+    Ok(SweepOutcome {
+        out: out.to_path_buf(),
+        rows,
+        report,
+        failed,
+    })
+}
+
+/// "2 CPU cores (model name), no CUDA" or similar.
+pub fn machine_description(cores: usize) -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cuda = if tch::Cuda::is_available() {
+        format!("{} CUDA device(s)", tch::Cuda::device_count())
+    } else {
+        "no CUDA".into()
+    };
+    format!("{cores} CPU core(s), {cpu}, {cuda}")
+}

@@ -1,0 +1,123 @@
+//! The sweep's table: one row per point, as CSV, JSON and Markdown.
+use std::path::Path;
+
+use super::point::Row;
+use crate::train::files::write_atomic;
+
+const COLUMNS: [&str; 15] = [
+    "epsilon_target",
+    "replicate",
+    "status",
+    "epsilon",
+    "delta",
+    "noise_multiplier",
+    "steps",
+    "utility_ratio",
+    "real_accuracy",
+    "synthetic_accuracy",
+    "frechet",
+    "best_attack",
+    "best_auc",
+    "best_tpr_at_fpr_0.001",
+    "bound_tpr_at_fpr_0.001",
+];
+
+fn num(v: Option<f64>, digits: usize) -> String {
+    v.map_or(String::new(), |x| format!("{x:.digits$}"))
+}
+
+fn cells(r: &Row) -> Vec<String> {
+    vec![
+        r.epsilon_target.clone(),
+        r.replicate.to_string(),
+        r.status.clone(),
+        num(r.epsilon, 4),
+        r.delta.map_or(String::new(), |d| format!("{d:e}")),
+        num(r.noise_multiplier, 4),
+        r.steps.map_or(String::new(), |s| s.to_string()),
+        num(r.utility_ratio, 3),
+        num(r.real_accuracy, 3),
+        num(r.synthetic_accuracy, 3),
+        num(r.frechet, 4),
+        r.best_attack.clone().unwrap_or_default(),
+        num(r.best_auc, 3),
+        num(r.best_tpr_at_fpr_0_001, 3),
+        num(r.bound_tpr_at_fpr_0_001, 3),
+    ]
+}
+
+fn within(r: &Row) -> String {
+    match r.within_bound {
+        Some(true) => "yes".into(),
+        Some(false) => "NO".into(),
+        None => String::new(),
+    }
+}
+
+/// `table.csv`, `table.json` and `table.md` in `out`.
+pub fn write_tables(rows: &[Row], out: &Path) -> anyhow::Result<()> {
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<&str> = COLUMNS.to_vec();
+    header.extend(["within_bound", "wall_seconds", "error"]);
+    csv.write_record(&header)?;
+    for r in rows {
+        let mut c = cells(r);
+        c.push(r.within_bound.map_or(String::new(), |b| b.to_string()));
+        c.push(format!("{:.1}", r.wall_seconds));
+        c.push(r.error.clone().unwrap_or_default());
+        csv.write_record(&c)?;
+    }
+    write_atomic(&out.join("table.csv"), &csv.into_inner()?)?;
+    crate::train::files::write_json(&out.join("table.json"), &rows)?;
+    write_atomic(&out.join("table.md"), markdown(rows).as_bytes())
+}
+
+/// The table in Markdown (also the report's).
+pub fn markdown(rows: &[Row]) -> String {
+    let header = [
+        "ε target",
+        "rep",
+        "status",
+        "ε spent",
+        "σ",
+        "steps",
+        "utility ratio",
+        "FD",
+        "best attack",
+        "AUC",
+        "TPR@0.1%",
+        "bound TPR@0.1%",
+        "within bound",
+        "wall s",
+    ];
+    let mut md = format!(
+        "| {} |\n|{}\n",
+        header.join(" | "),
+        "---|".repeat(header.len())
+    );
+    for r in rows {
+        let c = cells(r);
+        let status = match &r.error {
+            Some(e) => format!("failed: {}", e.replace('|', "/")),
+            None => r.status.clone(),
+        };
+        md.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} |\n",
+            c[0],
+            c[1],
+            status,
+            c[3],
+            c[5],
+            c[6],
+            c[7],
+            c[10],
+            c[11],
+            c[12],
+            c[13],
+            c[14],
+            within(r),
+            r.wall_seconds
+        ));
+    }
+    md
+}

@@ -1,0 +1,155 @@
+//! `dpgan sweep` as a user runs it: killed midway, run again, it finishes without redoing what
+//! was done, with one table row per point and a report.
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn args(out: &Path) -> Vec<String> {
+    [
+        "sweep",
+        "--epsilons",
+        "2,inf",
+        "--dataset",
+        "synthetic:60",
+        "--image-size",
+        "16",
+        "--g-width",
+        "8",
+        "--d-width",
+        "8",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "8",
+        "--classifier-steps",
+        "20",
+        "--audit-trials",
+        "50",
+        "--seed",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+#[test]
+fn a_killed_sweep_resumes_without_redoing_finished_points() {
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sweep");
+    let first_row = out.join("points/eps-2-rep-0/row.json");
+    let second = out.join("points/eps-inf-rep-0");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dpgan"))
+        .args(args(&out))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    // Kill the sweep (and its children, as Ctrl-C would) once the second point has started.
+    let start = Instant::now();
+    while !(first_row.is_file() && second.join("log.txt").is_file()) {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the sweep ended before it could be interrupted"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(600),
+            "the sweep never got to point 2"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = Command::new("kill")
+        .args(["-9", "--", &format!("-{}", child.id())])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    child.wait().unwrap();
+    assert!(!out.join("table.csv").exists(), "killed before the table");
+    let first_written = std::fs::metadata(&first_row).unwrap().modified().unwrap();
+
+    let mut again = args(&out);
+    again.push("--json".into());
+    let o = Command::new(env!("CARGO_BIN_EXE_dpgan"))
+        .args(&again)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let outcome: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows = outcome["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    for r in rows {
+        assert_eq!(r["status"], "done", "{r}");
+        assert!(r["best_auc"].as_f64().is_some(), "{r}");
+    }
+    assert_eq!(rows[0]["epsilon_target"], "2");
+    assert!(rows[0]["epsilon"].as_f64().unwrap() <= 2.0);
+    assert!(rows[1]["epsilon"].is_null());
+    // The finished point was not redone.
+    assert_eq!(
+        std::fs::metadata(&first_row).unwrap().modified().unwrap(),
+        first_written
+    );
+    let csv = std::fs::read_to_string(out.join("table.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    for f in [
+        "table.json",
+        "table.md",
+        "report.md",
+        "utility.png",
+        "attacks.png",
+        "samples.png",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.matches("data:image/png;base64,").count() >= 3);
+    assert!(html.contains("within bound"));
+
+    // Another base configuration in the same folder is refused, not mixed in.
+    let mut other = args(&out);
+    let i = other.iter().position(|a| a == "--epochs").unwrap();
+    other[i + 1] = "3".into();
+    let o = Command::new(env!("CARGO_BIN_EXE_dpgan"))
+        .args(&other)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("other settings"));
+}
+
+#[test]
+fn a_failing_point_is_reported_and_the_others_finish() {
+    // ε = 1e-6 is too small a budget for even one step: that point fails, ε = inf finishes.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sweep");
+    let mut a = args(&out);
+    let i = a.iter().position(|x| x == "2,inf").unwrap();
+    a[i] = "0.000001,inf".into();
+    let o = Command::new(env!("CARGO_BIN_EXE_dpgan"))
+        .args(&a)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let rows: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("table.json")).unwrap()).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["status"], "failed");
+    assert!(rows[0]["error"].as_str().unwrap().contains("train"));
+    assert_eq!(rows[1]["status"], "done");
+    assert!(out.join("report.html").is_file());
+}
