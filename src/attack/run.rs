@@ -20,7 +20,8 @@ use crate::train::Part;
 /// Settings of an attack run.
 #[derive(Debug, Clone)]
 pub struct AttackOptions {
-    /// Synthetic samples the attacks see (default: max(2000, training split)).
+    /// Synthetic samples the attacks see (default: the training split's size, within
+    /// [2000, 10000]).
     pub synthetic: Option<usize>,
     /// Members and non-members each at most this many (evenly spaced picks).
     pub max_candidates: usize,
@@ -112,7 +113,7 @@ pub fn attack(dir: &Path, options: &AttackOptions, device: Device) -> anyhow::Re
         .collect();
     let count = options
         .synthetic
-        .unwrap_or_else(|| train_labels.len().max(2000))
+        .unwrap_or_else(|| train_labels.len().clamp(2000, 10_000))
         .max(1);
     tracing::info!(count, "drawing synthetic samples");
     let synthetic = run.synthesize(&labels_like(&train_labels, count), options.seed as i64 + 1);

@@ -182,7 +182,7 @@ pub struct AttackArgs {
     /// The run directory (config.json, split.json, generator and discriminator weights).
     #[arg(long, value_name = "DIR")]
     pub run: std::path::PathBuf,
-    /// Synthetic samples the attacks see [default: max(2000, training split)].
+    /// Synthetic samples the attacks see [default: the training split's size, within 2000–10000].
     #[arg(long)]
     pub samples: Option<usize>,
     /// At most this many members and this many non-members.

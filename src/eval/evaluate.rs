@@ -19,6 +19,8 @@ pub struct EvaluateOptions {
     /// Synthetic samples to draw (default: as many as the training split has).
     pub synthetic: Option<usize>,
     pub classifier: ClassifierConfig,
+    /// Classifiers trained per side (seeds seed, seed + 1, …); accuracies are their mean.
+    pub classifier_repeats: usize,
     /// Real and synthetic points each in the embedding picture.
     pub embedding_points: usize,
     pub seed: u64,
@@ -29,6 +31,7 @@ impl Default for EvaluateOptions {
         Self {
             synthetic: None,
             classifier: ClassifierConfig::default(),
+            classifier_repeats: 3,
             embedding_points: 400,
             seed: 0,
         }
@@ -44,6 +47,9 @@ pub struct Utility {
     pub synthetic_trained: f64,
     /// synthetic_trained ÷ real_trained (the case study: 0.830 / 0.893 = 0.93).
     pub ratio: Option<f64>,
+    /// Each classifier's balanced accuracy (the figures above are their means).
+    pub real_trained_runs: Vec<f64>,
+    pub synthetic_trained_runs: Vec<f64>,
     pub test_samples: usize,
     /// Classes present in the test split (balanced accuracy averages over these).
     pub test_classes: Vec<String>,
@@ -99,22 +105,19 @@ pub fn evaluate(
         None
     } else {
         let truth = to_i64(&test.labels);
-        let real = Classifier::train(
-            &train.images,
-            &train.labels,
-            classes,
-            &options.classifier,
-            device,
-        )?;
-        let syn = Classifier::train(
-            &synthetic,
-            &syn_label_tensor,
-            classes,
-            &options.classifier,
-            device,
-        )?;
-        let real_acc = balanced_accuracy(&real.predict(&test.images), &truth).unwrap_or(0.0);
-        let syn_acc = balanced_accuracy(&syn.predict(&test.images), &truth).unwrap_or(0.0);
+        let (mut real_runs, mut syn_runs) = (Vec::new(), Vec::new());
+        for r in 0..options.classifier_repeats.max(1) {
+            let config = ClassifierConfig {
+                seed: options.classifier.seed + r as i64,
+                ..options.classifier.clone()
+            };
+            let real = Classifier::train(&train.images, &train.labels, classes, &config, device)?;
+            let syn = Classifier::train(&synthetic, &syn_label_tensor, classes, &config, device)?;
+            real_runs.push(balanced_accuracy(&real.predict(&test.images), &truth).unwrap_or(0.0));
+            syn_runs.push(balanced_accuracy(&syn.predict(&test.images), &truth).unwrap_or(0.0));
+        }
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        let (real_acc, syn_acc) = (mean(&real_runs), mean(&syn_runs));
         let mut present: Vec<i64> = truth.clone();
         present.sort_unstable();
         present.dedup();
@@ -122,6 +125,8 @@ pub fn evaluate(
             real_trained: real_acc,
             synthetic_trained: syn_acc,
             ratio: (real_acc > 0.0).then(|| syn_acc / real_acc),
+            real_trained_runs: real_runs,
+            synthetic_trained_runs: syn_runs,
             test_samples: truth.len(),
             test_classes: present
                 .iter()

@@ -23,19 +23,34 @@ pub struct Fidelity {
 /// Neighbours that define the k-NN balls of precision and recall.
 pub const PR_NEIGHBOURS: i64 = 3;
 
-/// All fidelity figures; a figure that needs more samples than given is `None`.
+/// Samples of each set that the all-pairs figures (KID, precision, recall) use at most: an
+/// evenly spaced subset beyond that, so memory stays bounded on large datasets.
+pub const MAX_PAIRWISE: i64 = 5000;
+
+fn subset(x: &Tensor) -> Tensor {
+    let n = x.size()[0];
+    if n <= MAX_PAIRWISE {
+        return x.shallow_clone();
+    }
+    let idx: Vec<i64> = (0..MAX_PAIRWISE).map(|i| i * n / MAX_PAIRWISE).collect();
+    x.index_select(0, &Tensor::from_slice(&idx))
+}
+
+/// All fidelity figures; a figure that needs more samples than given is `None`. The Fréchet
+/// distance uses every sample; KID, precision and recall at most [`MAX_PAIRWISE`] of each set.
 pub fn fidelity(real: &Tensor, synthetic: &Tensor) -> Fidelity {
     let (n, m) = (real.size()[0], synthetic.size()[0]);
+    let (real_sub, synthetic_sub) = (subset(real), subset(synthetic));
     let enough = |k: i64| n >= k && m >= k;
     Fidelity {
         real: n as usize,
         synthetic: m as usize,
         frechet: enough(2).then(|| frechet_distance(real, synthetic)),
-        kid: enough(2).then(|| kid(real, synthetic)),
+        kid: enough(2).then(|| kid(&real_sub, &synthetic_sub)),
         precision: enough(PR_NEIGHBOURS + 1)
-            .then(|| manifold_coverage(real, synthetic, PR_NEIGHBOURS)),
+            .then(|| manifold_coverage(&real_sub, &synthetic_sub, PR_NEIGHBOURS)),
         recall: enough(PR_NEIGHBOURS + 1)
-            .then(|| manifold_coverage(synthetic, real, PR_NEIGHBOURS)),
+            .then(|| manifold_coverage(&synthetic_sub, &real_sub, PR_NEIGHBOURS)),
     }
 }
 
