@@ -164,6 +164,11 @@ fn every_attack_on_a_dp_run_stays_under_the_bound() {
         serde_json::from_str(&std::fs::read_to_string(run.join("privacy.json")).unwrap()).unwrap();
     assert_eq!(report["epsilon"], privacy["epsilon"]);
     assert_eq!(report["private"], Value::Bool(true));
+    assert_eq!(
+        report["exchangeable"],
+        Value::Bool(true),
+        "one subject per example"
+    );
     for a in report["attacks"].as_array().unwrap() {
         for key in [
             "name",

@@ -74,6 +74,12 @@ pub struct AttackReport {
     pub best_auc: f64,
     /// Every attack and every reconstruction point under the bound.
     pub within_bound: bool,
+    /// Whether members and non-members are alike but for membership: every subject has one
+    /// sample. When false (a by-subject split of volumes into many slices), members and
+    /// non-members are different patients and parts of the anatomy; attacks can tell them apart
+    /// without any leak, and the per-example bound does not cover that difference (a patient's
+    /// slices together have group-privacy ε up to k·ε for k slices).
+    pub exchangeable: bool,
     pub reconstruction: Vec<ReconstructionPoint>,
     pub gradient_audit: Vec<GradientAudit>,
     pub pictures: BTreeMap<String, PathBuf>,
@@ -103,6 +109,20 @@ pub fn attack(dir: &Path, options: &AttackOptions, device: Device) -> anyhow::Re
             non_idx.len()
         ))
     );
+    let exchangeable = {
+        let mut per_subject: std::collections::HashMap<&str, usize> = Default::default();
+        for &i in run
+            .data
+            .indices(Part::Train)
+            .iter()
+            .chain(run.data.indices(Part::Holdout))
+        {
+            *per_subject
+                .entry(run.data.dataset.samples[i].subject.as_str())
+                .or_default() += 1;
+        }
+        per_subject.values().all(|&n| n == 1)
+    };
     let (members, member_labels) = run.data.dataset.to_tensors(&members_idx);
     let (non_members, non_member_labels) = run.data.dataset.to_tensors(&non_idx);
     let train_labels: Vec<i64> = run
@@ -243,6 +263,7 @@ pub fn attack(dir: &Path, options: &AttackOptions, device: Device) -> anyhow::Re
         best_auc: best.auc,
         within_bound: summaries.iter().all(|s| s.within_bound)
             && reconstruction.iter().all(|p| p.within_bound),
+        exchangeable,
         attacks: summaries,
         reconstruction,
         gradient_audit,
@@ -358,6 +379,14 @@ impl std::fmt::Display for AttackReport {
                 "no bound (non-private run)".into()
             }
         )?;
+        if !self.exchangeable {
+            writeln!(
+                f,
+                "note: members and non-members are different subjects (by-subject split); an \
+                 attack can tell subjects apart without any leak, so AUCs overstate leakage and \
+                 the per-example bound does not cover subject differences"
+            )?;
+        }
         for (name, path) in &self.pictures {
             writeln!(f, "{name}: {}", path.display())?;
         }

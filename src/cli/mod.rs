@@ -160,7 +160,7 @@ pub struct EvaluateArgs {
     /// The run directory (config.json, split.json, generator.safetensors).
     #[arg(long, value_name = "DIR")]
     pub run: std::path::PathBuf,
-    /// Synthetic samples to draw [default: as many as the training split].
+    /// Synthetic samples to draw [default: the training split's size, within 2000–10000].
     #[arg(long)]
     pub samples: Option<usize>,
     /// Optimiser steps of each utility classifier.

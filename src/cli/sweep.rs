@@ -105,6 +105,23 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<()> {
     } else {
         print!("{}", crate::sweep::table::markdown(&outcome.rows));
         println!("table: {}", out.join("table.csv").display());
+        let f = |v: Option<f64>| v.map_or("n/a".to_string(), |x| format!("{x:.3}"));
+        for r in outcome.rows.iter().filter(|r| r.is_done()) {
+            println!(
+                "ε = {} (target {}): utility ratio {}, best attack {} AUC {}, {}",
+                r.epsilon
+                    .map_or("∞ (no DP)".to_string(), |e| format!("{e:.3}")),
+                r.epsilon_target,
+                f(r.utility_ratio),
+                r.best_attack.as_deref().unwrap_or("n/a"),
+                f(r.best_auc),
+                match r.within_bound {
+                    Some(true) if r.epsilon.is_some() => "every attack under the DP bound",
+                    Some(false) => "AN ATTACK ABOVE THE DP BOUND",
+                    _ => "no DP bound",
+                }
+            );
+        }
         println!("report: {}", outcome.report.display());
     }
     if outcome.failed > 0 {

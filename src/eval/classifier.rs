@@ -7,7 +7,8 @@ use tch::{Device, Kind, Tensor};
 
 /// What the classifier is, for reports.
 pub const CLASSIFIER: &str = "CNN: 3 × (3x3 conv stride 2, GroupNorm, ReLU) 32/64/128 channels, \
-global average pool, linear; Adam lr 1e-3, class-weighted cross-entropy";
+global average pool, linear; Adam lr 1e-3, class-weighted cross-entropy; augmentation: random \
+shifts of up to 1/16 of the image and left-right flips";
 
 /// Training settings.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -93,7 +94,7 @@ impl Classifier {
         let batch = config.batch_size.min(n).max(1);
         for _ in 0..config.steps {
             let idx = Tensor::randint(n, [batch], (Kind::Int64, device));
-            let x = images.index_select(0, &idx);
+            let x = augment(&images.index_select(0, &idx));
             let y = labels.index_select(0, &idx);
             let logits = net.forward(&x);
             let loss = logits.log_softmax(-1, Kind::Float).g_nll_loss(
@@ -133,6 +134,19 @@ impl Classifier {
         }
         out
     }
+}
+
+/// Standard light augmentation: a random shift (up to 1/16 of the side, wrapping) and a
+/// left-right flip for half of the batch (axial slices are near-symmetric).
+fn augment(x: &Tensor) -> Tensor {
+    let side = x.size()[3];
+    let max = (side / 16).max(1);
+    let dy = Tensor::randint_low(-max, max + 1, [1], (Kind::Int64, Device::Cpu)).int64_value(&[0]);
+    let dx = Tensor::randint_low(-max, max + 1, [1], (Kind::Int64, Device::Cpu)).int64_value(&[0]);
+    let shifted = x.roll([dy, dx], [2, 3]);
+    let n = x.size()[0];
+    let flip = Tensor::rand([n, 1, 1, 1], (Kind::Float, x.device())).lt(0.5);
+    shifted.flip([3]).where_self(&flip, &shifted)
 }
 
 /// Mean per-class recall over the classes present in `truth` (sklearn's definition).

@@ -16,7 +16,8 @@ use crate::train::Part;
 /// Settings of an evaluation.
 #[derive(Debug, Clone)]
 pub struct EvaluateOptions {
-    /// Synthetic samples to draw (default: as many as the training split has).
+    /// Synthetic samples to draw (default: the training split's size, within [2000, 10000]:
+    /// synthetic data costs nothing to draw, and the case study released 10 000).
     pub synthetic: Option<usize>,
     pub classifier: ClassifierConfig,
     /// Classifiers trained per side (seeds seed, seed + 1, …); accuracies are their mean.
@@ -94,7 +95,10 @@ pub fn evaluate(
     let holdout = run.data.tensors(Part::Holdout);
     let test = run.data.tensors(Part::Test);
     let train_labels = to_i64(&train.labels);
-    let count = options.synthetic.unwrap_or(train_labels.len()).max(1);
+    let count = options
+        .synthetic
+        .unwrap_or_else(|| train_labels.len().clamp(2000, 10_000))
+        .max(1);
     tracing::info!(count, "drawing synthetic samples");
     let syn_labels = labels_like(&train_labels, count);
     let synthetic = run.synthesize(&syn_labels, options.seed as i64);

@@ -60,12 +60,15 @@ fn metric_plot(
     }
     for (i, (name, value, style)) in metrics.iter().enumerate() {
         let points = finite_points(rows, |r| value(r));
-        let series = Series::new(*name, points, palette(i), *style);
-        plot.series.push(if matches!(style, Style::Dashed) {
-            series
+        // Lines with markers, so that a sweep of one finite ε still shows its point; the
+        // bound (Dashed) is drawn in black with crosses.
+        let (color, marker) = if matches!(style, Style::Dashed) {
+            ([0, 0, 0], Marker::Cross)
         } else {
-            series.with_marker(Marker::Circle)
-        });
+            (palette(i), Marker::Circle)
+        };
+        plot.series
+            .push(Series::new(*name, points, color, Style::LineWithMarkers).with_marker(marker));
         if let Some(b) = baseline(rows, |r| value(r)) {
             plot.series.push(Series::dashed(
                 format!("{name}, no DP"),
@@ -114,7 +117,7 @@ pub fn write_report(
     let mut pictures: Vec<(&str, String, Vec<u8>)> = Vec::new();
     let utility = metric_plot(
         rows,
-        "Utility: synthetic-trained / real-trained balanced accuracy",
+        "Utility: synthetic- over real-trained accuracy",
         "utility ratio",
         &[("utility ratio", &|r: &Row| r.utility_ratio, Style::Line)],
         Some((0.0, 1.2)),
@@ -217,9 +220,15 @@ pub fn write_report(
         classifier trained on the real training data. The attacks try to tell training members \
         from held-out non-members using the released synthetic data and the discriminator; AUC \
         0.5 is guessing. The *bound* is the most any attack could reach under the run's (ε, δ) \
-        guarantee (its trade-off curve); *within bound* says whether every attack stays under it. \
+        guarantee (its trade-off curve); *within bound* says whether every attack stays under it, \
+        counting a point as above only when its Clopper–Pearson interval is: with n non-members a \
+        false-positive rate below 1/n cannot be measured, so *TPR at 0.1 % FPR* is the TPR at zero \
+        false positives when n < 1000, and may exceed the dashed bound while within it. \
         The privacy unit is one training example (one slice or slab): a patient contributing many \
-        slices is protected at a larger ε (group privacy).";
+        slices is protected at a larger ε (group privacy). Where the split is by subject (medical \
+        volumes), members and non-members are different patients and parts of the anatomy, so an \
+        attack can separate them without any leak: there the AUCs overstate leakage, and the \
+        bound speaks for one-example-per-subject data such as Fashion-MNIST.";
 
     let md = {
         let mut s = format!(
