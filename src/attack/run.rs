@@ -75,7 +75,8 @@ pub struct AttackReport {
     /// Every attack and every reconstruction point under the bound.
     pub within_bound: bool,
     /// Whether members and non-members are alike but for membership: every subject has one
-    /// sample. When false (a by-subject split of volumes into many slices), members and
+    /// sample, or the holdout was drawn at random from the training subjects' examples
+    /// (`--holdout examples`). When false (a by-subject split of volumes into many slices), members and
     /// non-members are different patients and parts of the anatomy; attacks can tell them apart
     /// without any leak, and the per-example bound does not cover that difference (a patient's
     /// slices together have group-privacy ε up to k·ε for k slices).
@@ -122,6 +123,7 @@ pub fn attack(dir: &Path, options: &AttackOptions, device: Device) -> anyhow::Re
                 .or_default() += 1;
         }
         per_subject.values().all(|&n| n == 1)
+            || run.data.split.holdout_mode == crate::data::HoldoutMode::Examples
     };
     let (members, member_labels) = run.data.dataset.to_tensors(&members_idx);
     let (non_members, non_member_labels) = run.data.dataset.to_tensors(&non_idx);
@@ -382,9 +384,10 @@ impl std::fmt::Display for AttackReport {
         if !self.exchangeable {
             writeln!(
                 f,
-                "note: members and non-members are different subjects (by-subject split); an \
+                "note: members and non-members are different subjects (by-subject holdout); an \
                  attack can tell subjects apart without any leak, so AUCs overstate leakage and \
-                 the per-example bound does not cover subject differences"
+                 the per-example bound does not cover subject differences (train with \
+                 --holdout examples for a membership audit)"
             )?;
         }
         for (name, path) in &self.pictures {

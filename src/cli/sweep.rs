@@ -117,6 +117,10 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<()> {
                 f(r.best_auc),
                 match r.within_bound {
                     Some(true) if r.epsilon.is_some() => "every attack under the DP bound",
+                    Some(false) if r.exchangeable == Some(false) => {
+                        "an attack above the DP bound, on members and non-members that are \
+                         different subjects (not an audit)"
+                    }
                     Some(false) => "AN ATTACK ABOVE THE DP BOUND",
                     _ => "no DP bound",
                 }

@@ -57,6 +57,10 @@ pub struct TrainArgs {
     /// Slicing axis of NIfTI volumes.
     #[arg(long, value_enum)]
     pub axis: Option<crate::data::SliceAxis>,
+    /// Holdout (the attacks' non-members) by whole subjects, or by random examples of the
+    /// training subjects (exchangeable with the members: a membership audit).
+    #[arg(long, value_enum)]
+    pub holdout: Option<crate::data::HoldoutMode>,
     /// Image side (4·2^k); data are resized to it.
     #[arg(long)]
     pub image_size: Option<i64>,
@@ -239,6 +243,9 @@ fn apply_overrides(c: &mut TrainConfig, a: &TrainArgs) -> anyhow::Result<()> {
     }
     if let Some(axis) = a.axis {
         c.data.axis = axis;
+    }
+    if let Some(h) = a.holdout {
+        c.data.holdout = h;
     }
     if let Some(s) = a.image_size {
         c.model.image_size = s;

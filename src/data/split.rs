@@ -32,6 +32,20 @@ impl Default for SplitFractions {
     }
 }
 
+/// Where the holdout part (the attacks' non-members) comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum HoldoutMode {
+    /// Whole subjects, like train and test: no patient on both sides, but members and
+    /// non-members are then different patients, which attacks can tell apart without any leak.
+    #[default]
+    Subjects,
+    /// Examples drawn at random from the training subjects' samples: members and non-members are
+    /// exchangeable, the setting the DP bound speaks to (a membership audit). Test stays by
+    /// subject.
+    Examples,
+}
+
 /// Samples left out between two blocks of one subject (see [`split_by_subject`]), so that
 /// neighbouring slices never sit on two sides.
 pub const BLOCK_GUARD: usize = 2;
@@ -54,6 +68,46 @@ pub struct Split {
     /// The guard samples, in no part.
     #[serde(default)]
     pub excluded: Vec<usize>,
+    /// Where the holdout part came from.
+    #[serde(default)]
+    pub holdout_mode: HoldoutMode,
+}
+
+/// [`split_by_subject`], or with [`HoldoutMode::Examples`] a by-subject split into train + holdout
+/// and test, whose train side then gives a random `fractions.holdout` share of all samples (a
+/// seeded draw, without replacement) to the holdout part.
+pub fn split(
+    dataset: &Dataset,
+    fractions: SplitFractions,
+    seed: u64,
+    mode: HoldoutMode,
+) -> Result<Split> {
+    if mode == HoldoutMode::Subjects || fractions.holdout == 0.0 {
+        return split_by_subject(dataset, fractions, seed);
+    }
+    let pooled = SplitFractions {
+        train: fractions.train + fractions.holdout,
+        holdout: 0.0,
+        test: fractions.test,
+    };
+    let mut s = split_by_subject(dataset, pooled, seed)?;
+    let mut pool = std::mem::take(&mut s.train);
+    let want = ((fractions.holdout * dataset.samples.len() as f64).round() as usize)
+        .clamp(1, pool.len().saturating_sub(1).max(1));
+    let mut rng = SplitMix64(seed ^ 0x4e0e_d0c5_a11d_ea77);
+    for i in (1..pool.len()).rev() {
+        let j = (rng.next() % (i as u64 + 1)) as usize;
+        pool.swap(i, j);
+    }
+    let mut holdout = pool.split_off(pool.len() - want.min(pool.len()));
+    pool.sort_unstable();
+    holdout.sort_unstable();
+    s.holdout_subjects = s.train_subjects.clone();
+    s.train = pool;
+    s.holdout = holdout;
+    s.fractions = fractions;
+    s.holdout_mode = HoldoutMode::Examples;
+    Ok(s)
 }
 
 /// Splits `dataset` by subject and stratified by class, deterministically from `seed`.
@@ -131,6 +185,7 @@ pub fn split_by_subject(dataset: &Dataset, fractions: SplitFractions, seed: u64)
         test_subjects: names(2),
         blocked_subjects: assignment.blocked,
         excluded,
+        holdout_mode: HoldoutMode::Subjects,
     })
 }
 
@@ -396,6 +451,35 @@ mod tests {
                 assert!(!s.train_subjects.contains(name));
             }
         }
+    }
+
+    #[test]
+    fn an_example_level_holdout_comes_from_the_training_subjects_at_random() {
+        let d = dataset(20, 5);
+        let f = SplitFractions::default();
+        let by_subject = split_by_subject(&d, f, 7).unwrap();
+        let s = split(&d, f, 7, HoldoutMode::Examples).unwrap();
+        assert_eq!(s.holdout_mode, HoldoutMode::Examples);
+        assert_eq!(s.holdout.len(), 15);
+        // Test is by subject as before (the pooled split may differ, but keeps its subjects).
+        for i in &s.test {
+            let subject = &d.samples[*i].subject;
+            assert!(s.test_subjects.contains(subject));
+            assert!(!s.train_subjects.contains(subject));
+        }
+        // Holdout samples belong to training subjects, never to test subjects.
+        for i in &s.holdout {
+            assert!(s.train_subjects.contains(&d.samples[*i].subject));
+        }
+        let mut all: Vec<usize> = [s.train.clone(), s.holdout.clone(), s.test.clone()].concat();
+        all.sort_unstable();
+        assert_eq!(all, (0..100).collect::<Vec<_>>());
+        assert_eq!(s, split(&d, f, 7, HoldoutMode::Examples).unwrap());
+        assert_ne!(
+            s.holdout,
+            split(&d, f, 8, HoldoutMode::Examples).unwrap().holdout
+        );
+        assert_eq!(by_subject, split(&d, f, 7, HoldoutMode::Subjects).unwrap());
     }
 
     #[test]

@@ -41,6 +41,10 @@ pub struct Row {
     /// The most any attack could reach there under the run's guarantee.
     pub bound_tpr_at_fpr_0_001: Option<f64>,
     pub within_bound: Option<bool>,
+    /// Whether members and non-members were exchangeable (see `attack.json`): only then does an
+    /// attack above the bound mean a broken guarantee.
+    #[serde(default)]
+    pub exchangeable: Option<bool>,
     pub wall_seconds: f64,
     pub run_dir: PathBuf,
 }
@@ -65,6 +69,7 @@ impl Row {
             best_tpr_at_fpr_0_001: None,
             bound_tpr_at_fpr_0_001: None,
             within_bound: None,
+            exchangeable: None,
             wall_seconds: seconds,
             run_dir: run_dir.to_path_buf(),
         }
@@ -127,6 +132,7 @@ pub fn run_point(point: &Point, out: &Path, settings: &PointSettings) -> Row {
                 .first()
                 .and_then(|a| a.bound_tpr_at_fpr_0_001);
             row.within_bound = Some(attack.within_bound);
+            row.exchangeable = Some(attack.exchangeable);
             row
         }
         Err(e) => Row::failed(point, &run_dir, format!("{e:#}"), 0.0),

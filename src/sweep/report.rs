@@ -191,7 +191,12 @@ pub fn write_report(
     let base = &plan.base;
     let done = rows.iter().filter(|r| r.is_done()).count();
     let failed: Vec<&Row> = rows.iter().filter(|r| !r.is_done()).collect();
-    let any_above = rows.iter().any(|r| r.within_bound == Some(false));
+    let any_above = rows
+        .iter()
+        .any(|r| r.within_bound == Some(false) && r.exchangeable != Some(false));
+    let above_not_exchangeable = rows
+        .iter()
+        .any(|r| r.within_bound == Some(false) && r.exchangeable == Some(false));
     let summary = format!(
         "dataset `{}`, {}×{} px, {} channel(s), {} epochs, batch {}, δ = {:e}, accountant {}; \
          {} point(s), {} done, {} failed. Machine: {}.",
@@ -209,8 +214,14 @@ pub fn write_report(
         machine
     );
     let verdict = if any_above {
-        "**At least one attack lies above the bound its run's guarantee allows. That means a bug \
-         or a broken guarantee: do not release this model before it is understood.**"
+        "**At least one attack lies above the bound its run's guarantee allows, with members and \
+         non-members drawn alike. That means a bug or a broken guarantee: do not release this \
+         model before it is understood.**"
+    } else if above_not_exchangeable {
+        "An attack lies above the bound on a point whose members and non-members are different \
+         subjects (holdout by subject): it separates patients, not necessarily members, and the \
+         per-example bound does not cover that. Train with holdout = examples for a membership \
+         audit."
     } else {
         "Every attack on every DP point lies under the bound its run's guarantee allows."
     };

@@ -4,7 +4,7 @@ use privacy_accounting::AccountantKind;
 use serde::{Deserialize, Serialize};
 
 use super::adam::AdamConfig;
-use crate::data::{SliceAxis, SplitFractions};
+use crate::data::{HoldoutMode, SliceAxis, SplitFractions};
 use crate::dp::Clipping;
 use crate::model::ModelConfig;
 
@@ -74,6 +74,9 @@ pub struct DataConfig {
     /// Slicing axis of NIfTI volumes (after reorientation to RAS+).
     #[serde(default = "default_axis")]
     pub axis: SliceAxis,
+    /// Holdout by whole subjects (default) or by random examples of the training subjects.
+    #[serde(default)]
+    pub holdout: HoldoutMode,
 }
 
 fn default_axis() -> SliceAxis {
@@ -87,6 +90,7 @@ impl Default for DataConfig {
             split_seed: 0,
             split: SplitFractions::default(),
             axis: default_axis(),
+            holdout: HoldoutMode::default(),
         }
     }
 }

@@ -47,7 +47,12 @@ impl RunData {
                 data::load_dataset(spec, &options)?
             }
         };
-        let split = data::split_by_subject(&dataset, config.data.split, config.data.split_seed)?;
+        let split = data::split(
+            &dataset,
+            config.data.split,
+            config.data.split_seed,
+            config.data.holdout,
+        )?;
         Ok(Self { dataset, split })
     }
 
