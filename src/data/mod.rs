@@ -30,4 +30,6 @@ pub use dataset::{load_dataset, load_folder, Dataset, DatasetSource, LoadOptions
 pub use default_dataset::load_default_dataset;
 pub use error::DataError;
 pub use slicing::SliceAxis;
-pub use split::{split, split_by_subject, HoldoutMode, Split, SplitFractions};
+pub use split::{
+    split, split_by_subject, split_by_subject_with, HoldoutMode, Split, SplitFractions,
+};

@@ -73,7 +73,7 @@ pub struct Split {
     pub holdout_mode: HoldoutMode,
 }
 
-/// [`split_by_subject`], or with [`HoldoutMode::Examples`] a by-subject split into train + holdout
+/// [`split_by_subject_with`], or with [`HoldoutMode::Examples`] a by-subject split into train + holdout
 /// and test, whose train side then gives a random `fractions.holdout` share of all samples (a
 /// seeded draw, without replacement) to the holdout part.
 pub fn split(
@@ -81,16 +81,17 @@ pub fn split(
     fractions: SplitFractions,
     seed: u64,
     mode: HoldoutMode,
+    allow_blocks: bool,
 ) -> Result<Split> {
     if mode == HoldoutMode::Subjects || fractions.holdout == 0.0 {
-        return split_by_subject(dataset, fractions, seed);
+        return split_by_subject_with(dataset, fractions, seed, allow_blocks);
     }
     let pooled = SplitFractions {
         train: fractions.train + fractions.holdout,
         holdout: 0.0,
         test: fractions.test,
     };
-    let mut s = split_by_subject(dataset, pooled, seed)?;
+    let mut s = split_by_subject_with(dataset, pooled, seed, allow_blocks)?;
     let mut pool = std::mem::take(&mut s.train);
     let want = ((fractions.holdout * dataset.samples.len() as f64).round() as usize)
         .clamp(1, pool.len().saturating_sub(1).max(1));
@@ -114,13 +115,24 @@ pub fn split(
 ///
 /// Each class's subjects are shuffled and shared out, largest first, so that every part gets at
 /// least one subject of the class and the parts' sample counts approach the fractions. A class with
-/// fewer subjects than non-empty parts (a small dataset: one head CT, two chest CTs) cannot be
-/// split by subject and still be tested on; its subjects are instead cut into contiguous blocks
-/// in slice order, one block a part, with [`BLOCK_GUARD`] samples left out at each cut, and
-/// they are listed in [`Split::blocked_subjects`]. If even that leaves a part empty, the split
-/// falls back to whole subjects without stratification (and refuses when there are fewer
-/// subjects than parts).
+/// fewer subjects than non-empty parts (a small dataset: one head CT, two chest CTs) goes to train,
+/// then test, then holdout, as far as its subjects reach: no subject is ever on two sides. (With
+/// [`split_by_subject_with`]`(.., true)` such a class is instead cut into contiguous blocks in
+/// slice order, one block a part, [`BLOCK_GUARD`] samples apart, listed in
+/// [`Split::blocked_subjects`].) If a part is left empty, the split falls back to whole subjects
+/// without stratification (and refuses when there are fewer subjects than parts).
 pub fn split_by_subject(dataset: &Dataset, fractions: SplitFractions, seed: u64) -> Result<Split> {
+    split_by_subject_with(dataset, fractions, seed, false)
+}
+
+/// [`split_by_subject`]; with `allow_blocks`, a class with fewer subjects than parts is cut into
+/// guarded slice blocks instead of missing from some parts.
+pub fn split_by_subject_with(
+    dataset: &Dataset,
+    fractions: SplitFractions,
+    seed: u64,
+    allow_blocks: bool,
+) -> Result<Split> {
     let f = [fractions.train, fractions.holdout, fractions.test];
     if f.iter().any(|x| !(0.0..=1.0).contains(x)) || (f.iter().sum::<f64>() - 1.0).abs() > 1e-6 {
         return Err(DataError::BadOption(format!(
@@ -138,7 +150,7 @@ pub fn split_by_subject(dataset: &Dataset, fractions: SplitFractions, seed: u64)
         by_subject.entry(s.subject.as_str()).or_default().push(i);
     }
     let parts_on: Vec<usize> = (0..3).filter(|&p| f[p] > 0.0).collect();
-    let stratified = stratified(dataset, &by_subject, &f, &parts_on, seed);
+    let stratified = stratified(dataset, &by_subject, &f, &parts_on, seed, allow_blocks);
     let assignment = if parts_on.iter().all(|&p| !stratified.parts[p].is_empty()) {
         stratified
     } else {
@@ -204,6 +216,7 @@ fn stratified(
     f: &[f64; 3],
     parts_on: &[usize],
     seed: u64,
+    allow_blocks: bool,
 ) -> Assignment {
     // A subject's class is the label most of its samples carry (ties: the smaller label).
     let mut by_class: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
@@ -224,10 +237,19 @@ fn stratified(
     for subjects in by_class.values() {
         if subjects.len() >= parts_on.len() {
             greedy(subjects, by_subject, f, parts_on, &mut rng, &mut a);
-        } else {
+        } else if allow_blocks {
             for &s in subjects {
                 blocks(s, &by_subject[s], f, parts_on, &mut rng, &mut a);
             }
+        } else {
+            // Whole subjects to as many parts as there are subjects: train, then test (utility
+            // needs the class), then holdout.
+            let preferred: Vec<usize> = [0, 2, 1]
+                .into_iter()
+                .filter(|p| parts_on.contains(p))
+                .take(subjects.len())
+                .collect();
+            greedy(subjects, by_subject, f, &preferred, &mut rng, &mut a);
         }
     }
     a
@@ -420,7 +442,14 @@ mod tests {
             height: 2,
             width: 2,
         };
-        let s = split_by_subject(&d, SplitFractions::default(), 5).unwrap();
+        let strict = split_by_subject(&d, SplitFractions::default(), 5).unwrap();
+        assert!(strict.blocked_subjects.is_empty());
+        assert!(
+            strict.train.iter().any(|&i| i >= 60),
+            "class b's one subject goes to train"
+        );
+        assert!(!strict.test.iter().chain(&strict.holdout).any(|&i| i >= 60));
+        let s = split_by_subject_with(&d, SplitFractions::default(), 5, true).unwrap();
         assert_eq!(s.blocked_subjects, vec!["b".to_string()]);
         assert_eq!(s.excluded.len(), 2 * BLOCK_GUARD);
         let b_in = |part: &[usize]| {
@@ -458,7 +487,7 @@ mod tests {
         let d = dataset(20, 5);
         let f = SplitFractions::default();
         let by_subject = split_by_subject(&d, f, 7).unwrap();
-        let s = split(&d, f, 7, HoldoutMode::Examples).unwrap();
+        let s = split(&d, f, 7, HoldoutMode::Examples, false).unwrap();
         assert_eq!(s.holdout_mode, HoldoutMode::Examples);
         assert_eq!(s.holdout.len(), 15);
         // Test is by subject as before (the pooled split may differ, but keeps its subjects).
@@ -474,12 +503,17 @@ mod tests {
         let mut all: Vec<usize> = [s.train.clone(), s.holdout.clone(), s.test.clone()].concat();
         all.sort_unstable();
         assert_eq!(all, (0..100).collect::<Vec<_>>());
-        assert_eq!(s, split(&d, f, 7, HoldoutMode::Examples).unwrap());
+        assert_eq!(s, split(&d, f, 7, HoldoutMode::Examples, false).unwrap());
         assert_ne!(
             s.holdout,
-            split(&d, f, 8, HoldoutMode::Examples).unwrap().holdout
+            split(&d, f, 8, HoldoutMode::Examples, false)
+                .unwrap()
+                .holdout
         );
-        assert_eq!(by_subject, split(&d, f, 7, HoldoutMode::Subjects).unwrap());
+        assert_eq!(
+            by_subject,
+            split(&d, f, 7, HoldoutMode::Subjects, false).unwrap()
+        );
     }
 
     #[test]

@@ -77,6 +77,11 @@ pub struct DataConfig {
     /// Holdout by whole subjects (default) or by random examples of the training subjects.
     #[serde(default)]
     pub holdout: HoldoutMode,
+    /// Cut the subjects of a class with fewer subjects than split parts into guarded slice
+    /// blocks, so that every part holds the class (they are then on several sides; off by
+    /// default: no subject on two sides).
+    #[serde(default)]
+    pub block_small_classes: bool,
 }
 
 fn default_axis() -> SliceAxis {
@@ -91,6 +96,7 @@ impl Default for DataConfig {
             split: SplitFractions::default(),
             axis: default_axis(),
             holdout: HoldoutMode::default(),
+            block_small_classes: false,
         }
     }
 }

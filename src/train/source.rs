@@ -52,6 +52,7 @@ impl RunData {
             config.data.split,
             config.data.split_seed,
             config.data.holdout,
+            config.data.block_small_classes,
         )?;
         Ok(Self { dataset, split })
     }
