@@ -128,7 +128,7 @@ pub fn run(args: &TrainArgs, quiet: bool) -> anyhow::Result<()> {
         }
     };
     let mut config = config;
-    let data = RunData::load(&config)?;
+    let mut data = RunData::load(&config)?;
     let classes = data.classes() as i64;
     if classes != config.model.classes {
         if resume {
@@ -149,7 +149,7 @@ pub fn run(args: &TrainArgs, quiet: bool) -> anyhow::Result<()> {
         progress: !(quiet || args.no_progress || args.json),
         halt_after_step: args.halt_after_step,
     };
-    let outcome = train::train(&config, &data, &run_dir, &options)?;
+    let outcome = train::train(&config, &mut data, &run_dir, &options)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&outcome)?);
     } else {

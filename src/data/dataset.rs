@@ -227,6 +227,30 @@ fn parallel_map<T: Sync, R: Send>(
 }
 
 impl Dataset {
+    /// A 64-bit FNV-1a digest (hex) of every sample's subject, label and pixels, in order, and
+    /// the class names: two loads with the same digest hold the same data.
+    pub fn fingerprint(&self) -> String {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |bytes: &[u8]| {
+            for &b in bytes {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        };
+        for name in &self.class_names {
+            eat(name.as_bytes());
+            eat(&[0]);
+        }
+        for s in &self.samples {
+            eat(s.subject.as_bytes());
+            eat(&(s.label as u64).to_le_bytes());
+            for p in &s.pixels {
+                eat(&p.to_bits().to_le_bytes());
+            }
+        }
+        format!("{h:016x}")
+    }
+
     /// Number of samples per class, in class order.
     pub fn class_counts(&self) -> Vec<usize> {
         let mut counts = vec![0; self.class_names.len()];

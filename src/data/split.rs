@@ -71,6 +71,31 @@ pub struct Split {
     /// Where the holdout part came from.
     #[serde(default)]
     pub holdout_mode: HoldoutMode,
+    /// [`Dataset::fingerprint`] of the data split (set by the trainer; absent in older runs).
+    #[serde(default)]
+    pub fingerprint: Option<String>,
+}
+
+impl Split {
+    /// Whether this (recorded) split can stand for `dataset`: the same fingerprint where one was
+    /// recorded; otherwise every index in range and on the side of its recorded subject.
+    pub fn fits(&self, dataset: &Dataset) -> bool {
+        if let Some(fp) = &self.fingerprint {
+            return *fp == dataset.fingerprint();
+        }
+        let n = dataset.samples.len();
+        [
+            (&self.train, &self.train_subjects),
+            (&self.holdout, &self.holdout_subjects),
+            (&self.test, &self.test_subjects),
+        ]
+        .iter()
+        .all(|(indices, subjects)| {
+            indices
+                .iter()
+                .all(|&i| i < n && subjects.contains(&dataset.samples[i].subject))
+        })
+    }
 }
 
 /// [`split_by_subject_with`], or with [`HoldoutMode::Examples`] a by-subject split into train + holdout
@@ -198,6 +223,7 @@ pub fn split_by_subject_with(
         blocked_subjects: assignment.blocked,
         excluded,
         holdout_mode: HoldoutMode::Subjects,
+        fingerprint: None,
     })
 }
 

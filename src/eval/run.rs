@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 
 use tch::{nn, Device, Kind, Tensor};
 
-use crate::data::Split;
 use crate::model::{Discriminator, Generator};
 use crate::train::{PrivacyReport, RunData, TrainConfig};
 use crate::InputError;
@@ -28,23 +27,15 @@ impl OpenRun {
     pub fn open(dir: &Path, device: Device) -> anyhow::Result<Self> {
         let (generator, config, vs) = crate::sample::load_generator(dir, device)?;
         let split_path = dir.join("split.json");
-        let recorded: Split = match std::fs::read_to_string(&split_path) {
-            Ok(text) => serde_json::from_str(&text).map_err(|e| {
-                InputError::new(format!(
-                    "{} is not a valid split: {e}",
-                    split_path.display()
-                ))
-            })?,
-            Err(_) => {
-                return Err(InputError::new(format!(
-                    "{} has no split.json: without it the members (training split) and \
-                     non-members (holdout split) are unknown",
-                    dir.display()
-                ))
-                .into())
-            }
+        let Some(recorded) = RunData::read_recorded(dir)? else {
+            return Err(InputError::new(format!(
+                "{} has no split.json: without it the members (training split) and \
+                 non-members (holdout split) are unknown",
+                dir.display()
+            ))
+            .into());
         };
-        let data = RunData::load(&config)?;
+        let mut data = RunData::load(&config)?;
         let d = &data.dataset;
         let (c, s) = (config.model.channels, config.model.image_size);
         if (d.channels as i64, d.height as i64, d.width as i64) != (c, s, s) {
@@ -54,15 +45,7 @@ impl OpenRun {
             ))
             .into());
         }
-        if recorded != data.split {
-            return Err(InputError::new(format!(
-                "dataset {} no longer gives the split recorded in {}: the data changed since \
-                 training, so the members are unknown",
-                config.data.dataset,
-                split_path.display()
-            ))
-            .into());
-        }
+        data.adopt(recorded, &split_path)?;
         let privacy_path = dir.join("privacy.json");
         let privacy = match std::fs::read_to_string(&privacy_path) {
             Ok(text) => Some(serde_json::from_str(&text).map_err(|e| {

@@ -6,7 +6,6 @@
 //! `split.json` so that a later `evaluate` or `attack` can check it is looking at the same one.
 use std::path::Path;
 
-use anyhow::Context;
 use tch::{Device, Kind};
 
 use super::config::TrainConfig;
@@ -47,13 +46,14 @@ impl RunData {
                 data::load_dataset(spec, &options)?
             }
         };
-        let split = data::split(
+        let mut split = data::split(
             &dataset,
             config.data.split,
             config.data.split_seed,
             config.data.holdout,
             config.data.block_small_classes,
         )?;
+        split.fingerprint = Some(dataset.fingerprint());
         Ok(Self { dataset, split })
     }
 
@@ -81,25 +81,44 @@ impl RunData {
         self.dataset.class_names.len()
     }
 
-    /// Writes `split.json` into a new run, or, for a resumed run, checks the recorded split is
-    /// this one (a changed dataset or split would silently change who the members are).
-    pub fn record_split(&self, run_dir: &Path, resume: bool) -> anyhow::Result<()> {
+    /// Adopts a run's recorded split if it fits this data (see [`Split::fits`]): the members of
+    /// a run are the ones it recorded, even where a newer dpgan would split differently.
+    pub fn adopt(&mut self, recorded: Split, path: &Path) -> anyhow::Result<()> {
+        if !recorded.fits(&self.dataset) {
+            return Err(InputError::new(format!(
+                "the dataset no longer gives the split recorded in {}: the data changed since \
+                 the run started, so its training members would differ",
+                path.display()
+            ))
+            .into());
+        }
+        self.split = Split {
+            fingerprint: Some(self.dataset.fingerprint()),
+            ..recorded
+        };
+        Ok(())
+    }
+
+    /// Reads `split.json` of a run.
+    pub fn read_recorded(run_dir: &Path) -> anyhow::Result<Option<Split>> {
         let path = run_dir.join("split.json");
-        if resume && path.exists() {
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            let recorded: Split = serde_json::from_str(&text).map_err(|e| {
-                InputError::new(format!("{} is not a valid split: {e}", path.display()))
-            })?;
-            if recorded != self.split {
-                return Err(InputError::new(format!(
-                    "the dataset's split no longer matches {}: the data changed since the run \
-                     started, so its training members would differ",
-                    path.display()
-                ))
-                .into());
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return Ok(None);
+        };
+        let split = serde_json::from_str(&text).map_err(|e| {
+            InputError::new(format!("{} is not a valid split: {e}", path.display()))
+        })?;
+        Ok(Some(split))
+    }
+
+    /// Writes `split.json` into a new run, or, for a resumed run, adopts the recorded split
+    /// (refusing data that changed: it would silently change who the members are).
+    pub fn record_split(&mut self, run_dir: &Path, resume: bool) -> anyhow::Result<()> {
+        let path = run_dir.join("split.json");
+        if resume {
+            if let Some(recorded) = Self::read_recorded(run_dir)? {
+                return self.adopt(recorded, &path);
             }
-            return Ok(());
         }
         super::files::write_atomic(&path, serde_json::to_string_pretty(&self.split)?.as_bytes())
     }
@@ -201,14 +220,15 @@ mod tests {
 
     #[test]
     fn the_same_config_gives_the_same_split_and_a_changed_one_is_refused_on_resume() {
-        let a = RunData::load(&config("synthetic:60")).unwrap();
+        let mut a = RunData::load(&config("synthetic:60")).unwrap();
         let dir = tempfile::tempdir().unwrap();
         a.record_split(dir.path(), false).unwrap();
-        let b = RunData::load(&config("synthetic:60")).unwrap();
+        let mut b = RunData::load(&config("synthetic:60")).unwrap();
         b.record_split(dir.path(), true).unwrap();
+        assert_eq!(a.split, b.split);
         let mut other = config("synthetic:60");
         other.data.split_seed = 7;
-        let c = RunData::load(&other).unwrap();
+        let mut c = RunData::load(&other).unwrap();
         let err = c.record_split(dir.path(), true).unwrap_err();
         assert!(crate::error::is_input_error(&err), "{err:#}");
     }

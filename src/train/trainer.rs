@@ -92,12 +92,16 @@ pub struct RunOptions {
 /// run unless resuming).
 pub fn train(
     config: &TrainConfig,
-    run_data: &RunData,
+    run_data: &mut RunData,
     run_dir: &Path,
     options: &RunOptions,
 ) -> anyhow::Result<TrainOutcome> {
     let resume = options.resume;
     let started = Instant::now();
+    if resume {
+        // A resumed run keeps the members it recorded (if the data still fit them).
+        run_data.record_split(run_dir, true)?;
+    }
     let data = &run_data.tensors(Part::Train);
     if run_data.classes() as i64 != config.model.classes {
         return Err(InputError::new(format!(
@@ -133,8 +137,8 @@ pub fn train(
     prepare_run_dir(run_dir, resume)?;
     if !resume {
         write_json(&run_dir.join("config.json"), config)?;
+        run_data.record_split(run_dir, false)?;
     }
-    run_data.record_split(run_dir, resume)?;
     if let Some(seed) = config.seed {
         tch::manual_seed(seed as i64);
     }
