@@ -543,6 +543,31 @@ mod tests {
     }
 
     #[test]
+    fn a_recorded_split_fits_the_same_data_and_not_changed_data() {
+        let d = dataset(10, 3);
+        let mut s = split_by_subject(&d, SplitFractions::default(), 1).unwrap();
+        // Without a fingerprint (older runs): indices and subjects must agree.
+        assert!(s.fits(&d));
+        let mut renamed = d.clone();
+        renamed.samples[0].subject = "someone-else".into();
+        assert!(
+            !s.fits(&renamed),
+            "a sample whose subject is on no recorded side"
+        );
+        let fewer = Dataset {
+            samples: d.samples[..20].to_vec(),
+            ..d.clone()
+        };
+        assert!(!s.fits(&fewer), "recorded indices beyond the data");
+        // With a fingerprint: any change to a pixel is caught.
+        s.fingerprint = Some(d.fingerprint());
+        assert!(s.fits(&d));
+        let mut touched = d.clone();
+        touched.samples[5].pixels[0] += 0.5;
+        assert!(!s.fits(&touched));
+    }
+
+    #[test]
     fn too_few_subjects_or_bad_fractions_are_refused() {
         assert!(split_by_subject(&dataset(2, 1), SplitFractions::default(), 0).is_err());
         let bad = SplitFractions {
