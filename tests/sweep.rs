@@ -127,13 +127,15 @@ fn a_killed_sweep_resumes_without_redoing_finished_points() {
 }
 
 #[test]
-fn a_failing_point_is_reported_and_the_others_finish() {
+fn a_failing_point_is_reported_and_the_others_finish_in_parallel() {
     // ε = 1e-6 is too small a budget for even one step: that point fails, ε = inf finishes.
+    // Both run at once (--jobs 2), each in its own processes.
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("sweep");
     let mut a = args(&out);
     let i = a.iter().position(|x| x == "2,inf").unwrap();
     a[i] = "0.000001,inf".into();
+    a.extend(["--jobs".to_string(), "2".to_string()]);
     let o = Command::new(env!("CARGO_BIN_EXE_dpgan"))
         .args(&a)
         .output()

@@ -12,6 +12,7 @@ use super::bound::run_profile;
 use super::membership::{density, nearest_synthetic, pairwise};
 use super::reconstruction::{closeness, reconstruction_points, ReconstructionPoint};
 use crate::audit::gradient_reconstruction::audit;
+use crate::eval::batches::map_batches;
 use crate::eval::distance::squared_distances;
 use crate::eval::features::FeatureNet;
 use crate::eval::run::{labels_like, OpenRun};
@@ -284,29 +285,20 @@ fn discriminator_scores(
     labels: &Tensor,
 ) -> anyhow::Result<Vec<f64>> {
     let (d, _vs) = run.discriminator()?;
-    let _guard = tch::no_grad_guard();
-    let mut out = Vec::new();
-    let n = images.size()[0];
-    let mut start = 0;
-    while start < n {
-        let len = 256.min(n - start);
-        let x = images
-            .narrow(0, start, len)
-            .to_kind(Kind::Float)
-            .to_device(run.device);
-        let y = labels.narrow(0, start, len).to_device(run.device);
-        let o = d.forward(&x, None);
+    let scores = map_batches(images, run.device, |x, start| {
+        let y = labels.narrow(0, start, x.size()[0]).to_device(run.device);
+        let o = d.forward(x, None);
         let real_loss = (-&o.real_fake).softplus();
         let class_loss = -o
             .class
             .log_softmax(-1, Kind::Float)
             .gather(1, &y.unsqueeze(1), false)
             .squeeze_dim(1);
-        let score = -(real_loss + class_loss);
-        out.extend(Vec::<f64>::try_from(
-            &score.to_kind(Kind::Double).to_device(Device::Cpu),
-        )?);
-        start += len;
+        (-(real_loss + class_loss)).to_kind(Kind::Double)
+    });
+    let mut out = Vec::new();
+    for s in &scores {
+        out.extend(Vec::<f64>::try_from(s)?);
     }
     Ok(out)
 }

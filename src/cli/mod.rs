@@ -221,11 +221,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Info(args) => {
             let info = crate::info::Info::collect();
-            if args.json {
-                println!("{}", serde_json::to_string_pretty(&info)?);
-            } else {
-                print!("{info}");
-            }
+            emit(&info, args.json)?;
             Ok(())
         }
         Command::Account(args) => Ok(privacy_accounting::cli::account(&args)?),
@@ -259,11 +255,7 @@ pub fn run(cli: Cli) -> Result<()> {
             };
             let device = crate::bench::dp_step::parse_device(&a.device)?;
             let r = crate::eval::evaluate(&a.run, &options, device)?;
-            if a.json {
-                println!("{}", serde_json::to_string_pretty(&r)?);
-            } else {
-                print!("{r}");
-            }
+            emit(&r, a.json)?;
             Ok(())
         }
         Command::Attack(a) => {
@@ -283,11 +275,7 @@ pub fn run(cli: Cli) -> Result<()> {
             };
             let device = crate::bench::dp_step::parse_device(&a.device)?;
             let r = crate::attack::attack(&a.run, &options, device)?;
-            if a.json {
-                println!("{}", serde_json::to_string_pretty(&r)?);
-            } else {
-                print!("{r}");
-            }
+            emit(&r, a.json)?;
             Ok(())
         }
         Command::Sweep(a) => sweep::run(&a),
@@ -381,8 +369,14 @@ fn inspect(args: &InspectArgs) -> Result<()> {
     });
     let report =
         crate::data::inspect::inspect(&args.path, &options, args.seed, preview, args.per_class)?;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+    emit(&report, args.json)?;
+    Ok(())
+}
+
+/// Prints a report as pretty JSON or as its text form.
+fn emit<T: serde::Serialize + std::fmt::Display>(report: &T, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(report)?);
     } else {
         print!("{report}");
     }

@@ -115,25 +115,12 @@ impl Classifier {
 
     /// Predicted labels.
     pub fn predict(&self, images: &Tensor) -> Vec<i64> {
-        let _guard = tch::no_grad_guard();
-        let n = images.size()[0];
-        let mut out = Vec::with_capacity(n as usize);
-        let mut start = 0;
-        while start < n {
-            let len = 256.min(n - start);
-            let x = images
-                .narrow(0, start, len)
-                .to_kind(Kind::Float)
-                .to_device(self.device);
-            let pred = self
-                .net
-                .forward(&x)
-                .argmax(-1, false)
-                .to_device(Device::Cpu);
-            out.extend(Vec::<i64>::try_from(&pred).expect("int64 predictions"));
-            start += len;
-        }
-        out
+        super::batches::map_batches(images, self.device, |x, _| {
+            self.net.forward(x).argmax(-1, false)
+        })
+        .iter()
+        .flat_map(|p| Vec::<i64>::try_from(p).expect("int64 predictions"))
+        .collect()
     }
 }
 

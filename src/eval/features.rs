@@ -59,18 +59,8 @@ impl FeatureNet {
 
     /// Features `[N, 256]` (f64, CPU) of images `[N, C, H, W]` in [−1, 1], in batches.
     pub fn features(&self, images: &Tensor) -> Tensor {
-        let _guard = tch::no_grad_guard();
-        let device = self.weights[0].device();
-        let n = images.size()[0];
-        let mut out = Vec::new();
-        let batch = 256;
-        let mut start = 0;
-        while start < n {
-            let len = batch.min(n - start);
-            let mut x = images
-                .narrow(0, start, len)
-                .to_kind(Kind::Float)
-                .to_device(device);
+        let out = super::batches::map_batches(images, self.weights[0].device(), |x, _| {
+            let mut x = x.shallow_clone();
             for w in &self.weights {
                 let z = x.conv2d(w, None::<Tensor>, [2, 2], [1, 1], [1, 1], 1);
                 x = z.maximum(&(&z * 0.2));
@@ -78,13 +68,8 @@ impl FeatureNet {
             let flat = x.flatten(2, 3);
             let mean = flat.mean_dim(2, false, Kind::Float);
             let std = flat.std_dim(2, false, false);
-            out.push(
-                Tensor::cat(&[mean, std], 1)
-                    .to_kind(Kind::Double)
-                    .to_device(Device::Cpu),
-            );
-            start += len;
-        }
+            Tensor::cat(&[mean, std], 1).to_kind(Kind::Double)
+        });
         if out.is_empty() {
             return Tensor::zeros([0, self.dim()], (Kind::Double, Device::Cpu));
         }

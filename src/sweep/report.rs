@@ -269,53 +269,15 @@ pub fn write_report(
         escape(&verdict.replace("**", ""))
     ));
     html.push_str("<h2>Table</h2><table><tr>");
-    let header = [
-        "ε target",
-        "rep",
-        "status",
-        "ε spent",
-        "σ",
-        "steps",
-        "utility ratio",
-        "real acc.",
-        "synthetic acc.",
-        "FD",
-        "best attack",
-        "AUC",
-        "TPR@0.1%",
-        "bound TPR@0.1%",
-        "within bound",
-        "wall s",
-    ];
+    let (header, body) = super::table::display_table(rows);
     for h in header {
         html.push_str(&format!("<th>{}</th>", escape(h)));
     }
     html.push_str("</tr>");
-    let f = |v: Option<f64>, d: usize| v.map_or("–".to_string(), |x| format!("{x:.d$}"));
-    for r in rows {
-        let cells = [
-            r.epsilon_target.clone(),
-            r.replicate.to_string(),
-            r.error
-                .as_ref()
-                .map_or(r.status.clone(), |e| format!("failed: {e}")),
-            f(r.epsilon, 3),
-            f(r.noise_multiplier, 3),
-            r.steps.map_or("–".into(), |s| s.to_string()),
-            f(r.utility_ratio, 3),
-            f(r.real_accuracy, 3),
-            f(r.synthetic_accuracy, 3),
-            f(r.frechet, 3),
-            r.best_attack.clone().unwrap_or_else(|| "–".into()),
-            f(r.best_auc, 3),
-            f(r.best_tpr_at_fpr_0_001, 3),
-            f(r.bound_tpr_at_fpr_0_001, 3),
-            r.within_bound
-                .map_or("–".into(), |b| if b { "yes".into() } else { "NO".into() }),
-            format!("{:.0}", r.wall_seconds),
-        ];
+    for row in body {
         html.push_str("<tr>");
-        for c in cells {
+        for c in row {
+            let c = if c.is_empty() { "–".to_string() } else { c };
             html.push_str(&format!("<td>{}</td>", escape(&c)));
         }
         html.push_str("</tr>");

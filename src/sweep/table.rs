@@ -72,16 +72,19 @@ pub fn write_tables(rows: &[Row], out: &Path) -> anyhow::Result<()> {
     write_atomic(&out.join("table.md"), markdown(rows).as_bytes())
 }
 
-/// The table in Markdown (also the report's).
-pub fn markdown(rows: &[Row]) -> String {
-    let header = [
+/// The columns a person reads (Markdown table and HTML report), and each row's cells.
+pub fn display_table(rows: &[Row]) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let header = vec![
         "ε target",
         "rep",
         "status",
         "ε spent",
+        "δ",
         "σ",
         "steps",
         "utility ratio",
+        "real acc.",
+        "synthetic acc.",
         "FD",
         "best attack",
         "AUC",
@@ -90,34 +93,49 @@ pub fn markdown(rows: &[Row]) -> String {
         "within bound",
         "wall s",
     ];
+    let body = rows
+        .iter()
+        .map(|r| {
+            let c = cells(r);
+            let status = match &r.error {
+                Some(e) => format!("failed: {e}"),
+                None => r.status.clone(),
+            };
+            vec![
+                c[0].clone(),
+                c[1].clone(),
+                status,
+                c[3].clone(),
+                c[4].clone(),
+                c[5].clone(),
+                c[6].clone(),
+                c[7].clone(),
+                c[8].clone(),
+                c[9].clone(),
+                c[10].clone(),
+                c[11].clone(),
+                c[12].clone(),
+                c[13].clone(),
+                c[14].clone(),
+                within(r),
+                format!("{:.0}", r.wall_seconds),
+            ]
+        })
+        .collect();
+    (header, body)
+}
+
+/// The table in Markdown (also the report's).
+pub fn markdown(rows: &[Row]) -> String {
+    let (header, body) = display_table(rows);
     let mut md = format!(
         "| {} |\n|{}\n",
         header.join(" | "),
         "---|".repeat(header.len())
     );
-    for r in rows {
-        let c = cells(r);
-        let status = match &r.error {
-            Some(e) => format!("failed: {}", e.replace('|', "/")),
-            None => r.status.clone(),
-        };
-        md.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} |\n",
-            c[0],
-            c[1],
-            status,
-            c[3],
-            c[5],
-            c[6],
-            c[7],
-            c[10],
-            c[11],
-            c[12],
-            c[13],
-            c[14],
-            within(r),
-            r.wall_seconds
-        ));
+    for row in body {
+        let row: Vec<String> = row.iter().map(|c| c.replace('|', "/")).collect();
+        md.push_str(&format!("| {} |\n", row.join(" | ")));
     }
     md
 }
