@@ -1,13 +1,13 @@
 //! The per-sample gradient engine against brute force: a loop of single-example backward
 //! passes, layer by layer and for the whole discriminator, in f64 (1e-9) and f32 (1e-4).
 use dpgan::dp::{
-    clipped_gradients, Clipping, Conv2d, Embedding, GroupNorm, LayerNorm, Linear, PrivateLayer,
-    Tape,
+    clipped_gradients, clipped_gradients_of_groups, Clipping, Conv2d, Embedding, GroupNorm,
+    LayerNorm, Linear, NormMethod, PrivateLayer, Tape,
 };
 use dpgan::model::{Discriminator, ModelConfig, Normalization};
 use tch::{nn, Device, Kind, Tensor};
 
-/// Compares engine and brute force for a per-sample loss `loss(indices, tape) -> [b]`.
+/// Compares engine and brute force for a per-row loss `loss(indices, tape) -> [rows]`.
 fn check(
     layers: &[&dyn PrivateLayer],
     batch: i64,
@@ -15,13 +15,27 @@ fn check(
     tolerance: f64,
     loss: &dyn Fn(&Tensor, Option<&mut Tape>) -> Tensor,
 ) {
-    let params: Vec<Tensor> = layers.iter().flat_map(|l| l.parameters()).collect();
-    let all = Tensor::arange(batch, (Kind::Int64, Device::Cpu));
+    check_groups(layers, batch, 1, kind, tolerance, loss);
+}
 
-    // Brute force: one backward pass per example.
+/// As [`check`] for samples of `copies` rows: the data hold copies·`batch` rows, row
+/// j·batch + i being copy j of sample i, whose gradient is the sum over its rows.
+fn check_groups(
+    layers: &[&dyn PrivateLayer],
+    batch: i64,
+    copies: i64,
+    kind: Kind,
+    tolerance: f64,
+    loss: &dyn Fn(&Tensor, Option<&mut Tape>) -> Tensor,
+) {
+    let params: Vec<Tensor> = layers.iter().flat_map(|l| l.parameters()).collect();
+    let all = Tensor::arange(batch * copies, (Kind::Int64, Device::Cpu));
+
+    // Brute force: one backward pass per sample (over its rows).
     let mut per_sample: Vec<Vec<Tensor>> = Vec::new();
     for i in 0..batch {
-        let li = loss(&Tensor::from_slice(&[i]), None).sum(kind);
+        let rows: Vec<i64> = (0..copies).map(|j| j * batch + i).collect();
+        let li = loss(&Tensor::from_slice(&rows), None).sum(kind);
         per_sample.push(Tensor::run_backward(&[li], &params, false, false));
     }
     let norms: Vec<f64> = per_sample
@@ -50,8 +64,8 @@ fn check(
     // Engine: one forward, one backward.
     let mut tape = Tape::new();
     let total = loss(&all, Some(&mut tape)).sum(kind);
-    let out =
-        clipped_gradients(layers, &tape, &total, Clipping::Flat { max_grad_norm: c }).unwrap();
+    let clipping = Clipping::Flat { max_grad_norm: c };
+    let out = clipped_gradients_of_groups(layers, &tape, &total, clipping, copies).unwrap();
     let engine_norms: Vec<f64> = out.per_sample_norms.try_into().unwrap();
     for (i, (a, b)) in engine_norms.iter().zip(&norms).enumerate() {
         assert!(
@@ -109,13 +123,14 @@ fn linear_matches_brute_force() {
         let mut vs = setup(kind);
         let layer = Linear::new(&vs.root(), "fc", 7, 5, true, 0.3);
         finish(&mut vs, kind);
-        let x = Tensor::randn([6, 7], (kind, Device::Cpu));
-        let r = Tensor::randn([6, 5], (kind, Device::Cpu));
+        let x = Tensor::randn([12, 7], (kind, Device::Cpu));
+        let r = Tensor::randn([12, 5], (kind, Device::Cpu));
         let loss = |idx: &Tensor, tape: Option<&mut Tape>| {
             let z = layer.forward(&x.index_select(0, idx), tape);
             (z.tanh() * r.index_select(0, idx)).sum_dim_intlist(1, false, kind)
         };
         check(&[&layer], 6, kind, tolerance(kind), &loss);
+        check_groups(&[&layer], 6, 2, kind, tolerance(kind), &loss);
     }
 }
 
@@ -127,13 +142,14 @@ fn linear_on_sequences_matches_brute_force() {
             let mut vs = setup(kind);
             let layer = Linear::new(&vs.root(), "fc", din, dout, true, 0.3);
             finish(&mut vs, kind);
-            let x = Tensor::randn([5, t, din], (kind, Device::Cpu));
-            let r = Tensor::randn([5, t, dout], (kind, Device::Cpu));
+            let x = Tensor::randn([10, t, din], (kind, Device::Cpu));
+            let r = Tensor::randn([10, t, dout], (kind, Device::Cpu));
             let loss = |idx: &Tensor, tape: Option<&mut Tape>| {
                 let z = layer.forward(&x.index_select(0, idx), tape);
                 (z.tanh() * r.index_select(0, idx)).sum_dim_intlist([1, 2].as_slice(), false, kind)
             };
             check(&[&layer], 5, kind, tolerance(kind), &loss);
+            check_groups(&[&layer], 5, 2, kind, tolerance(kind), &loss);
         }
     }
 }
@@ -141,14 +157,23 @@ fn linear_on_sequences_matches_brute_force() {
 #[test]
 fn conv2d_matches_brute_force_with_both_norm_methods() {
     for kind in KINDS {
-        // 16×16 input, k4 s2 p1: L = 64 positions. 2 → 3 channels: direct is cheaper;
-        // 16 → 32 channels: ghost is cheaper.
-        for (cin, cout, bias) in [(2, 3, true), (16, 32, false)] {
+        // k4 s2 p1. 16×16 input (L = 64 output positions), 2 → 3 channels: direct by
+        // grouped convolution; 8 → 4 channels: direct by unfolding; 6×6 input (L = 9),
+        // 16 → 32 channels: ghost.
+        for (cin, cout, size, bias, method) in [
+            (2, 3, 16, true, NormMethod::Direct),
+            (8, 4, 16, true, NormMethod::Direct),
+            (16, 32, 6, false, NormMethod::Ghost),
+        ] {
             let mut vs = setup(kind);
             let layer = Conv2d::new(&vs.root(), "conv", cin, cout, 4, 2, 1, bias, 0.2);
             finish(&mut vs, kind);
-            let x = Tensor::randn([5, cin, 16, 16], (kind, Device::Cpu));
-            let r = Tensor::randn([5, cout, 8, 8], (kind, Device::Cpu));
+            let out = size / 2;
+            for copies in [1, 2] {
+                assert_eq!(layer.norm_method(out * out, copies), method);
+            }
+            let x = Tensor::randn([10, cin, size, size], (kind, Device::Cpu));
+            let r = Tensor::randn([10, cout, out, out], (kind, Device::Cpu));
             let loss = |idx: &Tensor, tape: Option<&mut Tape>| {
                 let z = layer.forward(&x.index_select(0, idx), tape);
                 (z.tanh() * r.index_select(0, idx)).sum_dim_intlist(
@@ -158,6 +183,7 @@ fn conv2d_matches_brute_force_with_both_norm_methods() {
                 )
             };
             check(&[&layer], 5, kind, tolerance(kind), &loss);
+            check_groups(&[&layer], 5, 2, kind, tolerance(kind), &loss);
         }
     }
 }
@@ -173,14 +199,15 @@ fn group_norm_matches_brute_force() {
             let _ = norm.weight.shallow_clone().uniform_(0.5, 1.5);
             let _ = norm.bias.shallow_clone().uniform_(-0.5, 0.5);
         });
-        let x = Tensor::randn([4, 3, 6, 6], (kind, Device::Cpu));
-        let r = Tensor::randn([4, 8, 6, 6], (kind, Device::Cpu));
+        let x = Tensor::randn([8, 3, 6, 6], (kind, Device::Cpu));
+        let r = Tensor::randn([8, 8, 6, 6], (kind, Device::Cpu));
         let loss = |idx: &Tensor, mut tape: Option<&mut Tape>| {
             let h = conv.forward(&x.index_select(0, idx), tape.as_deref_mut());
             let z = norm.forward(&h, tape);
             (z.tanh() * r.index_select(0, idx)).sum_dim_intlist([1, 2, 3].as_slice(), false, kind)
         };
         check(&[&conv, &norm], 4, kind, tolerance(kind), &loss);
+        check_groups(&[&conv, &norm], 4, 2, kind, tolerance(kind), &loss);
     }
 }
 
@@ -191,14 +218,15 @@ fn layer_norm_matches_brute_force() {
         let fc = Linear::new(&vs.root(), "fc", 6, 10, true, 0.3);
         let norm = LayerNorm::new(&vs.root(), "ln", &[10]);
         finish(&mut vs, kind);
-        let x = Tensor::randn([5, 4, 6], (kind, Device::Cpu)); // sequences of 4
-        let r = Tensor::randn([5, 4, 10], (kind, Device::Cpu));
+        let x = Tensor::randn([10, 4, 6], (kind, Device::Cpu)); // sequences of 4
+        let r = Tensor::randn([10, 4, 10], (kind, Device::Cpu));
         let loss = |idx: &Tensor, mut tape: Option<&mut Tape>| {
             let h = fc.forward(&x.index_select(0, idx), tape.as_deref_mut());
             let z = norm.forward(&h, tape);
             (z.tanh() * r.index_select(0, idx)).sum_dim_intlist([1, 2].as_slice(), false, kind)
         };
         check(&[&fc, &norm], 5, kind, tolerance(kind), &loss);
+        check_groups(&[&fc, &norm], 5, 2, kind, tolerance(kind), &loss);
     }
 }
 
@@ -209,22 +237,27 @@ fn embedding_matches_brute_force() {
         let emb = Embedding::new(&vs.root(), "emb", 6, 4);
         finish(&mut vs, kind);
         // Repeated indices within a sample exercise the ghost norm's equality matrix.
-        let tokens = Tensor::from_slice(&[0i64, 1, 1, 2, 3, 3, 3, 0, 5, 4, 4, 2, 1, 0, 5, 5])
-            .reshape([4, 4]);
-        let r = Tensor::randn([4, 4, 4], (kind, Device::Cpu));
+        let tokens = Tensor::from_slice(&[
+            0i64, 1, 1, 2, 3, 3, 3, 0, 5, 4, 4, 2, 1, 0, 5, 5, 2, 2, 0, 1, 4, 4, 4, 4, 0, 5, 3, 1,
+            1, 1, 2, 0,
+        ])
+        .reshape([8, 4]);
+        let r = Tensor::randn([8, 4, 4], (kind, Device::Cpu));
         let loss = |idx: &Tensor, tape: Option<&mut Tape>| {
             let z = emb.forward(&tokens.index_select(0, idx), tape);
             (z.tanh() * r.index_select(0, idx)).sum_dim_intlist([1, 2].as_slice(), false, kind)
         };
         check(&[&emb], 4, kind, tolerance(kind), &loss);
+        check_groups(&[&emb], 4, 2, kind, tolerance(kind), &loss);
         // One index per sample.
-        let single = Tensor::from_slice(&[3i64, 1, 3, 0]);
-        let r1 = Tensor::randn([4, 4], (kind, Device::Cpu));
+        let single = Tensor::from_slice(&[3i64, 1, 3, 0, 1, 1, 3, 2]);
+        let r1 = Tensor::randn([8, 4], (kind, Device::Cpu));
         let loss1 = |idx: &Tensor, tape: Option<&mut Tape>| {
             let z = emb.forward(&single.index_select(0, idx), tape);
             (z.tanh() * r1.index_select(0, idx)).sum_dim_intlist(1, false, kind)
         };
         check(&[&emb], 4, kind, tolerance(kind), &loss1);
+        check_groups(&[&emb], 4, 2, kind, tolerance(kind), &loss1);
     }
 }
 
@@ -243,14 +276,16 @@ fn whole_discriminator_matches_brute_force() {
             };
             let d = Discriminator::new(&vs.root(), &cfg).unwrap();
             finish(&mut vs, kind);
-            let x = Tensor::randn([6, 2, 16, 16], (kind, Device::Cpu));
-            let labels = Tensor::from_slice(&[0i64, 1, 2, 0, 1, 2]);
-            // The real-example loss of the private discriminator step: BCE(real) + class NLL.
+            let x = Tensor::randn([12, 2, 16, 16], (kind, Device::Cpu));
+            let labels = Tensor::from_slice(&[0i64, 1, 2, 0, 1, 2, 2, 2, 1, 0, 0, 1]);
+            // The loss of the private discriminator step: BCE(real) + class NLL on rows 0..6
+            // (real examples), BCE(fake) + class NLL on rows 6..12 (generated ones); with two
+            // copies, sample i is the pair (real i, generated i).
             let loss = |idx: &Tensor, tape: Option<&mut Tape>| {
                 let out = d.forward(&x.index_select(0, idx), tape);
-                let ones = out.real_fake.ones_like();
+                let target = idx.lt(6).to_kind(kind);
                 let bce = out.real_fake.binary_cross_entropy_with_logits::<Tensor>(
-                    &ones,
+                    &target,
                     None,
                     None,
                     tch::Reduction::None,
@@ -263,6 +298,7 @@ fn whole_discriminator_matches_brute_force() {
                 bce + nll
             };
             check(&d.layers(), 6, kind, tolerance(kind), &loss);
+            check_groups(&d.layers(), 6, 2, kind, tolerance(kind), &loss);
         }
     }
 }

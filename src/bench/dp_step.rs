@@ -1,10 +1,12 @@
 //! `dpgan bench dp-step`: the discriminator update of the case study's 64×64 architecture
-//! (d = 64, K = 3), timed three ways in one run:
+//! (d = 64, K = 3) as the trainer takes it, on B real and B generated examples (given, so the
+//! generator's cost, the same in every variant, is left out), timed three ways in one run:
 //!
-//! - `nonprivate`: forward, backward for the parameters, update;
-//! - `dp`: dpgan's engine (one forward, one backward for the layer outputs, per-sample norms,
-//!   clipped sum, noise, division by the expected batch size), update;
-//! - `naive`: one forward and backward per example, clip, sum, noise, update.
+//! - `nonprivate`: forward, backward for the parameters, update ([`nonprivate_grads`]);
+//! - `dp`: dpgan's engine on the (real, generated) pairs (one forward, one backward for the
+//!   layer outputs, per-pair norms, clipped sum, noise, division by the expected batch size),
+//!   update ([`private_grads`]);
+//! - `naive`: one forward and backward per pair, clip, sum, noise, update.
 //!
 //! Each variant runs in a child process so that its peak resident memory can be read on its
 //! own (`VmHWM`); the report gives it both raw and above the process's baseline before the
@@ -14,8 +16,9 @@ use std::process::Command;
 use serde::{Deserialize, Serialize};
 use tch::{nn, Device, Kind, Tensor};
 
-use crate::dp::{clipped_gradients, step::DpSgd, Clipping, NoiseSource, Tape};
-use crate::model::{Discriminator, DiscriminatorOutput, ModelConfig};
+use crate::dp::{step::DpSgd, Clipping, NoiseSource};
+use crate::model::{Discriminator, ModelConfig};
+use crate::train::d_step::{d_loss, nonprivate_grads, private_grads};
 
 /// Settings of one benchmark run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -134,8 +137,14 @@ pub fn run_variant(settings: &DpStepBench, variant: Variant) -> anyhow::Result<V
     let d = Discriminator::new(&vs.root(), &cfg).map_err(anyhow::Error::msg)?;
     let params = d.parameters();
     let b = settings.batch;
-    let x = Tensor::randn([b, settings.channels, 64, 64], (Kind::Float, device));
-    let labels = Tensor::randint(3, [b], (Kind::Int64, device));
+    let example = |seed: i64| {
+        tch::manual_seed(seed);
+        (
+            Tensor::randn([b, settings.channels, 64, 64], (Kind::Float, device)),
+            Tensor::randint(3, [b], (Kind::Int64, device)),
+        )
+    };
+    let (real, fake) = (example(1), example(2));
     let dp = DpSgd {
         clipping: Clipping::Flat { max_grad_norm: 1.0 },
         noise_multiplier: 1.0,
@@ -145,22 +154,16 @@ pub fn run_variant(settings: &DpStepBench, variant: Variant) -> anyhow::Result<V
     let mut noise = NoiseSource::seeded(0);
     let step = |noise: &mut NoiseSource| -> anyhow::Result<()> {
         let grads = match variant {
-            Variant::Nonprivate => {
-                let loss = real_loss(&d.forward(&x, None), &labels).sum(Kind::Float);
-                Tensor::f_run_backward(&[loss], &params, false, false)?
-            }
-            Variant::Dp => {
-                let mut tape = Tape::new();
-                let loss = real_loss(&d.forward(&x, Some(&mut tape)), &labels).sum(Kind::Float);
-                let clipped = clipped_gradients(&d.layers(), &tape, &loss, dp.clipping)?;
-                dp.privatize(Some(clipped.grads), &params, noise)
-            }
+            Variant::Nonprivate => nonprivate_grads(&d, &params, &real, &fake, 1.0)?.0,
+            Variant::Dp => private_grads(&dp, &d, &params, noise, Some((&real, &fake)), 1.0)?.0,
             Variant::Naive => {
                 let mut sum: Option<Vec<Tensor>> = None;
                 for i in 0..b {
-                    let xi = x.narrow(0, i, 1);
-                    let loss =
-                        real_loss(&d.forward(&xi, None), &labels.narrow(0, i, 1)).sum(Kind::Float);
+                    let x = Tensor::cat(&[real.0.narrow(0, i, 1), fake.0.narrow(0, i, 1)], 0);
+                    let out = d.forward(&x, None);
+                    let (r, f) = out.split_at(1);
+                    let loss = d_loss(&r, &real.1.narrow(0, i, 1), true, 1.0).sum(Kind::Float)
+                        + d_loss(&f, &fake.1.narrow(0, i, 1), false, 1.0).sum(Kind::Float);
                     let g = Tensor::f_run_backward(&[loss], &params, false, false)?;
                     let norm = g
                         .iter()
@@ -211,25 +214,6 @@ pub fn run_variant(settings: &DpStepBench, variant: Variant) -> anyhow::Result<V
             _ => None,
         },
     })
-}
-
-/// The per-example loss of a real example in the private discriminator step:
-/// BCE(real/fake logit, real) + class NLL.
-pub fn real_loss(out: &DiscriminatorOutput, labels: &Tensor) -> Tensor {
-    let target = out.real_fake.ones_like();
-    let bce = out.real_fake.binary_cross_entropy_with_logits::<Tensor>(
-        &target,
-        None,
-        None,
-        tch::Reduction::None,
-    );
-    let nll = out
-        .class
-        .log_softmax(1, out.class.kind())
-        .gather(1, &labels.unsqueeze(1), false)
-        .squeeze_dim(1)
-        .neg();
-    bce + nll
 }
 
 /// `cpu`, `cuda` or `cuda:N`.

@@ -8,8 +8,18 @@
 //! convolution with libtorch's own kernels.
 use tch::{nn, Tensor};
 
-use super::layer::{scale_samples, sq_norms_of, weighted_sum_of, LayerKind, PrivateLayer};
+use super::layer::{scale_samples, sq_norms_of, sum_copies, LayerKind, PrivateLayer};
 use super::tape::Tape;
+
+/// Inputs with at most this many channels get their per-sample gradients from one grouped
+/// convolution; wider ones from chunked batched matrix products (measured faster for each).
+const GROUPED_MAX_IN_CHANNELS: i64 = 4;
+
+/// Elements of unfolded input per chunk of samples (2 and 4 MB of f32): chunks that stay in
+/// cache made the direct and the ghost norms about 1.3–2× faster than whole-batch products
+/// (measured on 2 CPU threads for the case study's layers).
+const DIRECT_CHUNK_ELEMENTS: i64 = 1 << 19;
+const GHOST_CHUNK_ELEMENTS: i64 = 1 << 20;
 
 #[derive(Debug)]
 pub struct Conv2d {
@@ -74,21 +84,33 @@ impl Conv2d {
         z
     }
 
-    /// The cheaper norm method for an output of `positions` = H_out·W_out.
-    pub fn norm_method(&self, positions: i64) -> NormMethod {
+    /// The cheaper norm method for an output of `positions` = H_out·W_out and samples of
+    /// `copies` rows: direct costs copies·C_out·k²C_in·L per sample, ghost
+    /// (copies·L)²·(k²C_in + C_out).
+    pub fn norm_method(&self, positions: i64, copies: i64) -> NormMethod {
         let s = self.weight.size();
         let (c_out, k) = (s[0], s[1] * s[2] * s[3]);
-        if positions * (k + c_out) < c_out * k {
+        let side = copies * positions;
+        if side * side * (k + c_out) < copies * c_out * k * positions {
             NormMethod::Ghost
         } else {
             NormMethod::Direct
         }
     }
 
-    /// Per-sample weight gradients `[B, C_out, C_in, k, k]` by one grouped, dilated
-    /// convolution: with the batch as groups, sample b's input channels (as a batch) are
-    /// convolved with its own output gradient (as the kernel, dilated by the stride).
-    fn per_sample_weight_grads(&self, a: &Tensor, dz: &Tensor) -> Tensor {
+    /// Per-sample weight gradients `[U, C_out, C_in, k, k]` of samples of `copies` rows.
+    fn per_sample_weight_grads(&self, a: &Tensor, dz: &Tensor, copies: i64) -> Tensor {
+        if a.size()[1] <= GROUPED_MAX_IN_CHANNELS {
+            sum_copies(self.grouped_weight_grads(a, dz), copies)
+        } else {
+            self.unfolded_weight_grads(a, dz, copies)
+        }
+    }
+
+    /// Per-row weight gradients by one grouped, dilated convolution: with the batch as
+    /// groups, row b's input channels (as a batch) are convolved with its own output gradient
+    /// (as the kernel, dilated by the stride). Fast when the input has few channels.
+    fn grouped_weight_grads(&self, a: &Tensor, dz: &Tensor) -> Tensor {
         let (b, c_in) = (a.size()[0], a.size()[1]);
         let c_out = dz.size()[1];
         let (h_out, w_out) = (dz.size()[2], dz.size()[3]);
@@ -105,6 +127,57 @@ impl Conv2d {
         let g = g.narrow(2, 0, self.kernel).narrow(3, 0, self.kernel); // [C_in, B·C_out, k, k]
         g.reshape([c_in, b, c_out, self.kernel, self.kernel])
             .permute([1, 2, 0, 3, 4])
+    }
+
+    /// Per-sample weight gradients as D_i·U_iᵀ (batched matrix products), a few samples at a
+    /// time: on 2 CPU threads about twice as fast as the grouped convolution for the case
+    /// study's second layer (64 → 128 channels, 32×32 → 16×16).
+    fn unfolded_weight_grads(&self, a: &Tensor, dz: &Tensor, copies: i64) -> Tensor {
+        let (rows, c_in) = (a.size()[0], a.size()[1]);
+        let units = rows / copies;
+        let c_out = dz.size()[1];
+        let positions = dz.size()[2] * dz.size()[3];
+        let unfolded = c_in * self.kernel * self.kernel * positions * copies;
+        let grads: Vec<Tensor> = sample_chunks(units, unfolded, DIRECT_CHUNK_ELEMENTS)
+            .map(|(start, n)| {
+                let u = self.unfold(&sample_rows(a, copies, start, n)); // [n·k, k²C_in, L]
+                let d = sample_rows(dz, copies, start, n).reshape([n * copies, c_out, positions]);
+                let g = d.matmul(&u.transpose(1, 2)); // [n·k, C_out, k²C_in]
+                g.reshape([n, copies, c_out, -1])
+                    .sum_dim_intlist(1, false, g.kind())
+            })
+            .collect();
+        Tensor::cat(&grads, 0).reshape([units, c_out, c_in, self.kernel, self.kernel])
+    }
+
+    /// Per-sample squared weight-gradient norms ⟨U_iᵀU_i, D_iᵀD_i⟩ without materialising the
+    /// gradients; a sample's copies side by side, so its positions are those of all its rows
+    /// and the Gram matrices are (k·L)². A few samples at a time.
+    fn ghost_sq_norms(&self, a: &Tensor, dz: &Tensor, copies: i64) -> Tensor {
+        let (rows, c_in) = (a.size()[0], a.size()[1]);
+        let units = rows / copies;
+        let c_out = dz.size()[1];
+        let positions = dz.size()[2] * dz.size()[3];
+        let unfolded = c_in * self.kernel * self.kernel * positions * copies;
+        let side_by_side = |t: Tensor, n: i64| {
+            let width = t.size()[1];
+            t.reshape([n, copies, width, positions])
+                .permute([0, 2, 1, 3])
+                .reshape([n, width, copies * positions])
+        };
+        let norms: Vec<Tensor> = sample_chunks(units, unfolded, GHOST_CHUNK_ELEMENTS)
+            .map(|(start, n)| {
+                let u = side_by_side(self.unfold(&sample_rows(a, copies, start, n)), n);
+                let d = side_by_side(
+                    sample_rows(dz, copies, start, n).reshape([n * copies, c_out, positions]),
+                    n,
+                );
+                let uu = u.transpose(1, 2).matmul(&u); // [n, kL, kL]
+                let dd = d.transpose(1, 2).matmul(&d);
+                (uu * dd).sum_dim_intlist([1, 2].as_slice(), false, dz.kind())
+            })
+            .collect();
+        Tensor::cat(&norms, 0)
     }
 
     /// Σ_b of the per-sample weight gradients for output gradients `dz` (already weighted):
@@ -150,27 +223,26 @@ impl PrivateLayer for Conv2d {
         p
     }
 
-    fn per_sample_sq_norms(&self, a: &Tensor, dz: &Tensor) -> (Vec<Tensor>, Option<Vec<Tensor>>) {
+    fn per_sample_sq_norms(
+        &self,
+        a: &Tensor,
+        dz: &Tensor,
+        copies: i64,
+    ) -> (Vec<Tensor>, Option<Vec<Tensor>>) {
         let kind = dz.kind();
-        let b = dz.size()[0];
-        let c_out = dz.size()[1];
         let positions = dz.size()[2] * dz.size()[3];
-        let bias_grad = self
-            .bias
-            .as_ref()
-            .map(|_| dz.sum_dim_intlist([2, 3].as_slice(), false, kind)); // [B, C_out]
-        match self.norm_method(positions) {
+        let bias_grad = self.bias.as_ref().map(|_| {
+            // [U, C_out]
+            sum_copies(dz.sum_dim_intlist([2, 3].as_slice(), false, kind), copies)
+        });
+        match self.norm_method(positions, copies) {
             NormMethod::Direct => {
-                let mut per_sample = vec![self.per_sample_weight_grads(a, dz)];
+                let mut per_sample = vec![self.per_sample_weight_grads(a, dz, copies)];
                 per_sample.extend(bias_grad);
                 (sq_norms_of(&per_sample), Some(per_sample))
             }
             NormMethod::Ghost => {
-                let u = self.unfold(a); // [B, k²C_in, L]
-                let d = dz.reshape([b, c_out, -1]); // [B, C_out, L]
-                let uu = u.transpose(1, 2).matmul(&u); // [B, L, L]
-                let dd = d.transpose(1, 2).matmul(&d);
-                let mut norms = vec![(uu * dd).sum_dim_intlist([1, 2].as_slice(), false, kind)];
+                let mut norms = vec![self.ghost_sq_norms(a, dz, copies)];
                 norms.extend(bias_grad.map(|g| g.square().sum_dim_intlist(1, false, kind)));
                 (norms, None)
             }
@@ -189,21 +261,73 @@ impl PrivateLayer for Conv2d {
         Tensor::f_run_backward(&[target], &self.parameters(), true, false).ok()
     }
 
-    fn weighted_grad_sum(
-        &self,
-        a: &Tensor,
-        dz: &Tensor,
-        w: &Tensor,
-        per_sample: Option<&[Tensor]>,
-    ) -> Vec<Tensor> {
-        if let Some(per_sample) = per_sample {
-            return weighted_sum_of(per_sample, w);
-        }
+    fn weighted_grad_sum(&self, a: &Tensor, dz: &Tensor, w: &Tensor) -> Vec<Tensor> {
         let dzw = scale_samples(dz, w);
         let mut grads = vec![self.summed_weight_grad(a, &dzw)];
         if self.bias.is_some() {
             grads.push(dzw.sum_dim_intlist([0, 2, 3].as_slice(), false, dz.kind()));
         }
         grads
+    }
+}
+
+/// (start, count) of consecutive chunks of `units` samples, each of about `budget` elements
+/// at `per_sample` elements a sample (at least one sample a chunk).
+fn sample_chunks(units: i64, per_sample: i64, budget: i64) -> impl Iterator<Item = (i64, i64)> {
+    let chunk = (budget / per_sample.max(1)).max(1);
+    (0..units)
+        .step_by(chunk as usize)
+        .map(move |start| (start, chunk.min(units - start)))
+}
+
+/// The rows of samples `start..start + n` of a `[k·U, …]` batch (row j·U + i is copy j of
+/// sample i), sample by sample: `[n·k, …]` with each sample's copies together.
+fn sample_rows(t: &Tensor, copies: i64, start: i64, n: i64) -> Tensor {
+    if copies == 1 {
+        return t.narrow(0, start, n);
+    }
+    let units = t.size()[0] / copies;
+    let parts: Vec<Tensor> = (0..copies)
+        .map(|j| t.narrow(0, j * units + start, n))
+        .collect();
+    Tensor::stack(&parts, 1).flatten(0, 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::{Device, Kind};
+
+    #[test]
+    fn chunked_norms_agree_with_the_grouped_convolution() {
+        // 10 pairs of 16-channel 32×32 rows: chunks of 4 pairs (4, 4, 2) for the direct
+        // gradients, 8 (8, 2) for the ghost norms, so the chunk boundaries and the pairing
+        // across them are exercised.
+        tch::manual_seed(3);
+        let vs = nn::VarStore::new(Device::Cpu);
+        let conv = Conv2d::new(&vs.root(), "c", 16, 8, 4, 2, 1, false, 0.1);
+        let a = Tensor::randn([20, 16, 32, 32], (Kind::Double, Device::Cpu));
+        let dz = Tensor::randn([20, 8, 16, 16], (Kind::Double, Device::Cpu));
+        for copies in [1, 2] {
+            let units = 20 / copies;
+            let per_sample = 16 * 16 * 256 * copies;
+            assert!(DIRECT_CHUNK_ELEMENTS / per_sample < units);
+            assert!(GHOST_CHUNK_ELEMENTS / per_sample < units);
+            let grouped = sum_copies(conv.grouped_weight_grads(&a, &dz), copies);
+            let unfolded = conv.unfolded_weight_grads(&a, &dz, copies);
+            assert_eq!(unfolded.size(), vec![units, 8, 16, 4, 4]);
+            let close = |x: &Tensor, y: &Tensor| {
+                let err = (x - y).abs().max().double_value(&[]);
+                let scale = y.abs().max().double_value(&[]);
+                assert!(err <= 1e-12 * scale, "{err} vs {scale}");
+            };
+            close(&unfolded, &grouped);
+            let norms =
+                grouped
+                    .reshape([units, -1])
+                    .square()
+                    .sum_dim_intlist(1, false, Kind::Double);
+            close(&conv.ghost_sq_norms(&a, &dz, copies), &norms);
+        }
     }
 }

@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
-use super::layer::PrivateLayer;
+use super::layer::{weighted_sum_of, PrivateLayer};
 use super::tape::Tape;
 
 /// Numerical guard in the clip factor min(1, C / (‖g‖ + ε)), as Opacus.
@@ -54,6 +54,8 @@ pub struct ClippedGradients {
 pub enum EngineError {
     #[error("the forward pass recorded {recorded} layer calls but the module lists {listed} private layers (each private layer must be called exactly once per forward pass)")]
     TapeMismatch { recorded: usize, listed: usize },
+    #[error("the batch has {rows} rows, not a multiple of {copies} rows per sample")]
+    Grouping { rows: i64, copies: i64 },
     #[error("backward pass failed: {0}")]
     Backward(#[from] tch::TchError),
 }
@@ -66,6 +68,20 @@ pub fn clipped_gradients(
     loss_sum: &Tensor,
     clipping: Clipping,
 ) -> Result<ClippedGradients, EngineError> {
+    clipped_gradients_of_groups(layers, tape, loss_sum, clipping, 1)
+}
+
+/// As [`clipped_gradients`] for samples of `copies` rows each: the batch holds copies·U rows,
+/// row j·U + i being copy j of sample i, and each sample's gradient is the sum over its rows
+/// (clipped as one). The private discriminator step pairs every real example with a
+/// generated one this way.
+pub fn clipped_gradients_of_groups(
+    layers: &[&dyn PrivateLayer],
+    tape: &Tape,
+    loss_sum: &Tensor,
+    clipping: Clipping,
+    copies: i64,
+) -> Result<ClippedGradients, EngineError> {
     if tape.len() != layers.len() {
         return Err(EngineError::TapeMismatch {
             recorded: tape.len(),
@@ -74,11 +90,15 @@ pub fn clipped_gradients(
     }
     // The graph is kept: layers may compute their clipped sums from it (no second full pass).
     let output_grads = Tensor::f_run_backward(&[loss_sum], &tape.outputs, true, false)?;
+    let rows = output_grads.first().map_or(0, |g| g.size()[0]);
+    if copies < 1 || rows % copies != 0 {
+        return Err(EngineError::Grouping { rows, copies });
+    }
     let _guard = tch::no_grad_guard();
     let mut per_layer_sq = Vec::with_capacity(layers.len());
     let mut materialised = Vec::with_capacity(layers.len());
     for ((layer, a), dz) in layers.iter().zip(&tape.inputs).zip(&output_grads) {
-        let (norms, per_sample) = layer.per_sample_sq_norms(a, dz);
+        let (norms, per_sample) = layer.per_sample_sq_norms(a, dz, copies);
         let total = norms
             .iter()
             .skip(1)
@@ -105,18 +125,18 @@ pub fn clipped_gradients(
             None => factor(&per_layer_norms[i], per_layer_bound),
         };
         let w = w.to_kind(output_grads[i].kind());
-        let from_graph = match materialised[i] {
-            None => layer.weighted_grad_sum_from_graph(&tape.outputs[i], &output_grads[i], &w),
-            Some(_) => None,
-        };
-        grads.extend(from_graph.unwrap_or_else(|| {
-            layer.weighted_grad_sum(
-                &tape.inputs[i],
-                &output_grads[i],
-                &w,
-                materialised[i].as_deref(),
-            )
-        }));
+        if let Some(per_sample) = &materialised[i] {
+            grads.extend(weighted_sum_of(per_sample, &w));
+            continue;
+        }
+        // Every row carries its sample's weight.
+        let w_rows = if copies == 1 { w } else { w.repeat([copies]) };
+        let (a, z, dz) = (&tape.inputs[i], &tape.outputs[i], &output_grads[i]);
+        grads.extend(
+            layer
+                .weighted_grad_sum_from_graph(z, dz, &w_rows)
+                .unwrap_or_else(|| layer.weighted_grad_sum(a, dz, &w_rows)),
+        );
     }
     Ok(ClippedGradients {
         grads,

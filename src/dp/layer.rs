@@ -17,6 +17,11 @@ pub enum LayerKind {
 
 /// A layer whose per-sample gradients the engine can compute from its input `a` and the
 /// gradient `dz` of the loss with respect to its output, both with the batch first.
+///
+/// A *sample* (the unit that is clipped) may span several rows of the batch: with `copies`
+/// = k, the batch holds k·U rows and row j·U + i is copy j of sample i (the private
+/// discriminator step pairs each real example with a generated one this way). A layer then
+/// returns the norms and gradients of each sample's summed gradient, `[U]` and `[U, …]`.
 pub trait PrivateLayer {
     fn kind(&self) -> LayerKind;
 
@@ -26,10 +31,15 @@ pub trait PrivateLayer {
     /// The trainable parameters, in a fixed order.
     fn parameters(&self) -> Vec<Tensor>;
 
-    /// Per-sample squared gradient norm of each parameter (one `[B]` tensor per parameter),
+    /// Per-sample squared gradient norm of each parameter (one `[U]` tensor per parameter),
     /// and, where the layer computed them anyway, the per-sample gradients themselves
-    /// (`[B, *param_shape]`), which make the weighted sum cheap.
-    fn per_sample_sq_norms(&self, a: &Tensor, dz: &Tensor) -> (Vec<Tensor>, Option<Vec<Tensor>>);
+    /// (`[U, *param_shape]`), which make the weighted sum cheap. `copies` rows per sample.
+    fn per_sample_sq_norms(
+        &self,
+        a: &Tensor,
+        dz: &Tensor,
+        copies: i64,
+    ) -> (Vec<Tensor>, Option<Vec<Tensor>>);
 
     /// Σ_i w_i·g_i computed by autograd from the layer's recorded output `z` (whose graph the
     /// engine keeps), when the layer's own backward kernel beats [`Self::weighted_grad_sum`];
@@ -43,14 +53,10 @@ pub trait PrivateLayer {
         None
     }
 
-    /// Σ_i w_i·g_i for per-sample weights `w` (`[B]`): one tensor per parameter.
-    fn weighted_grad_sum(
-        &self,
-        a: &Tensor,
-        dz: &Tensor,
-        w: &Tensor,
-        per_sample: Option<&[Tensor]>,
-    ) -> Vec<Tensor>;
+    /// Σ_r w_r·g_r over the rows for per-row weights `w` (`[rows]`): one tensor per parameter.
+    /// (The engine gives every row its sample's weight; for layers that materialised their
+    /// per-sample gradients it uses those instead.)
+    fn weighted_grad_sum(&self, a: &Tensor, dz: &Tensor, w: &Tensor) -> Vec<Tensor>;
 }
 
 /// Σ_i w_i·G_i over the batch dimension of materialised per-sample gradients.
@@ -84,4 +90,31 @@ pub(crate) fn scale_samples(t: &Tensor, w: &Tensor) -> Tensor {
     let mut shape = vec![-1i64];
     shape.extend(std::iter::repeat_n(1, t.dim() - 1));
     t * w.reshape(shape.as_slice())
+}
+
+/// `[k·U, …]` rows (row j·U + i is copy j of sample i) as `[U, k, …]`.
+pub(crate) fn samples_first(t: &Tensor, copies: i64) -> Tensor {
+    let s = t.size();
+    let mut shape = vec![copies, s[0] / copies];
+    shape.extend_from_slice(&s[1..]);
+    t.reshape(shape.as_slice()).transpose(0, 1)
+}
+
+/// Each sample's rows as one sequence: `[k·U, F]` → `[U, k, F]`, or with `sequence`,
+/// `[k·U, T, F]` → `[U, k·T, F]` (index tensors: `[k·U]` → `[U, k]`, `[k·U, T]` → `[U, k·T]`).
+pub(crate) fn samples_as_sequences(t: &Tensor, copies: i64, sequence: bool) -> Tensor {
+    let folded = samples_first(t, copies);
+    if sequence {
+        folded.flatten(1, 2)
+    } else {
+        folded
+    }
+}
+
+/// Per-row tensors `[k·U, …]` summed over each sample's k rows: `[U, …]`.
+pub(crate) fn sum_copies(t: Tensor, copies: i64) -> Tensor {
+    if copies == 1 {
+        return t;
+    }
+    samples_first(&t, copies).sum_dim_intlist(1, false, t.kind())
 }

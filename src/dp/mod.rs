@@ -21,9 +21,9 @@ pub mod step;
 pub mod tape;
 pub mod validate;
 
-pub use conv2d::Conv2d;
+pub use conv2d::{Conv2d, NormMethod};
 pub use embedding::Embedding;
-pub use engine::{clipped_gradients, ClippedGradients, Clipping};
+pub use engine::{clipped_gradients, clipped_gradients_of_groups, ClippedGradients, Clipping};
 pub use layer::{LayerKind, PrivateLayer};
 pub use linear::Linear;
 pub use noise::NoiseSource;

@@ -2,7 +2,7 @@
 //! dz ⊙ x̂ (scale) and of dz (shift) over each sample's own positions.
 use tch::{nn, Tensor};
 
-use super::layer::{sq_norms_of, weighted_sum_of, LayerKind, PrivateLayer};
+use super::layer::{sq_norms_of, sum_copies, weighted_sum_of, LayerKind, PrivateLayer};
 use super::tape::Tape;
 
 const EPS: f64 = 1e-5;
@@ -61,21 +61,21 @@ impl PrivateLayer for GroupNorm {
     fn parameters(&self) -> Vec<Tensor> {
         vec![self.weight.shallow_clone(), self.bias.shallow_clone()]
     }
-    fn per_sample_sq_norms(&self, a: &Tensor, dz: &Tensor) -> (Vec<Tensor>, Option<Vec<Tensor>>) {
-        let g = self.per_sample(a, dz);
-        (sq_norms_of(&g), Some(g))
-    }
-    fn weighted_grad_sum(
+    fn per_sample_sq_norms(
         &self,
         a: &Tensor,
         dz: &Tensor,
-        w: &Tensor,
-        per_sample: Option<&[Tensor]>,
-    ) -> Vec<Tensor> {
-        match per_sample {
-            Some(g) => weighted_sum_of(g, w),
-            None => weighted_sum_of(&self.per_sample(a, dz), w),
-        }
+        copies: i64,
+    ) -> (Vec<Tensor>, Option<Vec<Tensor>>) {
+        let g: Vec<Tensor> = self
+            .per_sample(a, dz)
+            .into_iter()
+            .map(|t| sum_copies(t, copies))
+            .collect();
+        (sq_norms_of(&g), Some(g))
+    }
+    fn weighted_grad_sum(&self, a: &Tensor, dz: &Tensor, w: &Tensor) -> Vec<Tensor> {
+        weighted_sum_of(&self.per_sample(a, dz), w)
     }
 }
 
@@ -144,20 +144,20 @@ impl PrivateLayer for LayerNorm {
     fn parameters(&self) -> Vec<Tensor> {
         vec![self.weight.shallow_clone(), self.bias.shallow_clone()]
     }
-    fn per_sample_sq_norms(&self, a: &Tensor, dz: &Tensor) -> (Vec<Tensor>, Option<Vec<Tensor>>) {
-        let g = self.per_sample(a, dz);
-        (sq_norms_of(&g), Some(g))
-    }
-    fn weighted_grad_sum(
+    fn per_sample_sq_norms(
         &self,
         a: &Tensor,
         dz: &Tensor,
-        w: &Tensor,
-        per_sample: Option<&[Tensor]>,
-    ) -> Vec<Tensor> {
-        match per_sample {
-            Some(g) => weighted_sum_of(g, w),
-            None => weighted_sum_of(&self.per_sample(a, dz), w),
-        }
+        copies: i64,
+    ) -> (Vec<Tensor>, Option<Vec<Tensor>>) {
+        let g: Vec<Tensor> = self
+            .per_sample(a, dz)
+            .into_iter()
+            .map(|t| sum_copies(t, copies))
+            .collect();
+        (sq_norms_of(&g), Some(g))
+    }
+    fn weighted_grad_sum(&self, a: &Tensor, dz: &Tensor, w: &Tensor) -> Vec<Tensor> {
+        weighted_sum_of(&self.per_sample(a, dz), w)
     }
 }

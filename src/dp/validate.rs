@@ -57,16 +57,11 @@ mod tests {
             &self,
             _: &Tensor,
             _: &Tensor,
+            _: i64,
         ) -> (Vec<Tensor>, Option<Vec<Tensor>>) {
             (Vec::new(), None)
         }
-        fn weighted_grad_sum(
-            &self,
-            _: &Tensor,
-            _: &Tensor,
-            _: &Tensor,
-            _: Option<&[Tensor]>,
-        ) -> Vec<Tensor> {
+        fn weighted_grad_sum(&self, _: &Tensor, _: &Tensor, _: &Tensor) -> Vec<Tensor> {
             Vec::new()
         }
     }

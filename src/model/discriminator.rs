@@ -27,6 +27,18 @@ pub struct DiscriminatorOutput {
     pub class: Tensor,
 }
 
+impl DiscriminatorOutput {
+    /// The first `rows` rows and the rest.
+    pub fn split_at(&self, rows: i64) -> (Self, Self) {
+        let total = self.real_fake.size()[0];
+        let part = |start: i64, len: i64| Self {
+            real_fake: self.real_fake.narrow(0, start, len),
+            class: self.class.narrow(0, start, len),
+        };
+        (part(0, rows), part(rows, total - rows))
+    }
+}
+
 impl Discriminator {
     pub fn new(path: &nn::Path, cfg: &ModelConfig) -> Result<Self, String> {
         cfg.validate()?;

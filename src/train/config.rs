@@ -47,6 +47,11 @@ pub struct OptimConfig {
     pub d_steps_per_g_step: usize,
     /// Weight α of the auxiliary class loss.
     pub class_loss_weight: f64,
+    /// Decay of the exponential moving average of the generator's weights, which is the
+    /// generator released (sample grids, `generator.safetensors`); `null` releases the last
+    /// weights. Post-processing: no privacy cost.
+    #[serde(default)]
+    pub generator_ema: Option<f64>,
 }
 
 impl Default for OptimConfig {
@@ -56,6 +61,7 @@ impl Default for OptimConfig {
             discriminator: AdamConfig::default(),
             d_steps_per_g_step: 1,
             class_loss_weight: 1.0,
+            generator_ema: Some(0.999),
         }
     }
 }
@@ -174,6 +180,11 @@ impl TrainConfig {
         }
         if !(self.epochs.is_finite() && self.epochs > 0.0) {
             return Err(format!("epochs must be > 0, got {}", self.epochs));
+        }
+        if let Some(decay) = self.optim.generator_ema {
+            if !(decay > 0.0 && decay < 1.0) {
+                return Err(format!("generator_ema must be in (0, 1), not {decay}"));
+            }
         }
         if self.optim.d_steps_per_g_step == 0 || self.log_every == 0 || self.checkpoint_every == 0 {
             return Err("d_steps_per_g_step, log_every and checkpoint_every must be ≥ 1".into());

@@ -3,12 +3,17 @@
 //! - [`config`]: the run's configuration (`config.json`).
 //! - [`privacy_plan`]: σ and the number of steps, from the budget, before the first step.
 //! - [`trainer`]: the loop; `privacy.json`, `metrics.jsonl`, checkpoints, final weights.
+//! - [`d_step`]: one discriminator update, private (real and generated examples clipped in
+//!   pairs) or not.
 //! - [`source`]: the configured dataset and its by-subject split; [`data`]: tensors in.
-//! - [`checkpoint`], [`files`]: atomic writes. [`adam`]: the optimiser.
+//! - [`checkpoint`], [`files`]: atomic writes. [`adam`]: the optimiser. [`ema`]: the
+//!   averaged generator that is released.
 pub mod adam;
 pub mod checkpoint;
 pub mod config;
+pub mod d_step;
 pub mod data;
+pub mod ema;
 pub mod files;
 pub mod privacy_plan;
 pub mod source;

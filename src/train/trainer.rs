@@ -1,12 +1,9 @@
 //! The training loop of the ac-GAN with a differentially private discriminator.
 //!
-//! Each discriminator step: Poisson-sample real examples (rate q); their per-example loss
-//! BCE(real) + α·class NLL goes through the DP engine (clip each to C, sum, add N(0, σ²C²),
-//! divide by qN); a batch of generated examples adds the ordinary gradient of its loss
-//! BCE(fake) + α·class NLL. The generated batch depends only on the generator, which has only
-//! ever seen the discriminator's privatised outputs, so that term is post-processing and the
-//! accounting of the step is that of the Poisson-subsampled Gaussian on the real examples:
-//! one ledger event per step. Generator steps cost no privacy.
+//! Each discriminator step Poisson-samples real examples (rate q), pairs each with a freshly
+//! generated one and takes the private update of [`super::d_step`] (each pair clipped to C as
+//! one sample, noise σC on the sum, division by qN): one ledger event per step. Generator
+//! steps are post-processing of the private discriminator and cost no privacy.
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -20,14 +17,14 @@ use tch::{nn, Device, Kind, Tensor};
 use super::adam::Adam;
 use super::checkpoint::{self, CheckpointState};
 use super::config::TrainConfig;
+use super::d_step::{d_loss, nonprivate_grads, private_grads};
+use super::ema::Ema;
 use super::files::write_json;
 use super::privacy_plan::{plan, PrivacyPlan};
 use super::source::{Part, RunData};
 use crate::bench::dp_step::parse_device;
-use crate::dp::{
-    clipped_gradients, poisson::poisson_sample, step::DpSgd, validate::validate, NoiseSource, Tape,
-};
-use crate::model::{Discriminator, DiscriminatorOutput, Generator};
+use crate::dp::{poisson::poisson_sample, step::DpSgd, validate::validate, NoiseSource};
+use crate::model::{Discriminator, Generator};
 use crate::InputError;
 
 /// Samples per class in the per-epoch grids.
@@ -150,6 +147,14 @@ pub fn train(
     validate(&discriminator.layers())?;
     let d_params = discriminator.parameters();
     let g_params: Vec<Tensor> = vs_g.trainable_variables();
+    // The released generator: an average of the trained one's weights (see `ema`), or the
+    // trained one itself.
+    let vs_release = nn::VarStore::new(device);
+    let averaged = Generator::new(&vs_release.root(), &config.model).map_err(InputError::new)?;
+    let mut ema = config
+        .optim
+        .generator_ema
+        .map(|decay| Ema::new(decay, vs_release.trainable_variables(), &g_params));
     let mut adam_d = Adam::new(
         d_params.iter().map(Tensor::shallow_clone).collect(),
         config.optim.discriminator,
@@ -170,6 +175,14 @@ pub fn train(
         })?;
         let (state, tensors) = checkpoint::load(&dir)?;
         restore(&tensors, "g", &g_params)?;
+        if let Some(ema) = &mut ema {
+            if tensors.iter().any(|(name, _)| name == "g_ema.0") {
+                restore(&tensors, "g_ema", ema.shadow())?;
+                ema.set_updates(state.step / config.optim.d_steps_per_g_step as u64);
+            } else {
+                ema.copy_from(&g_params);
+            }
+        }
         restore(&tensors, "d", &d_params)?;
         adam_g
             .load_state("adam_g", &tensors)
@@ -215,6 +228,8 @@ pub fn train(
         .open(run_dir.join("metrics.jsonl"))
         .with_context(|| format!("cannot write {}", run_dir.join("metrics.jsonl").display()))?;
     let (mut sum_real, mut sum_fake, mut sum_g, mut window_samples) = (0.0, 0.0, 0.0, 0usize);
+    // Steps with a loss to average (an empty Poisson batch has none).
+    let mut loss_steps = 0usize;
     let mut window_start = Instant::now();
 
     let run_span = tracing::info_span!("train", run = %run_dir.display()).entered();
@@ -225,56 +240,28 @@ pub fn train(
     .entered();
     while step < plan.steps {
         let _span = tracing::debug_span!("step", step).entered();
-        // Discriminator: the fake half is post-processing, the real half is private.
-        let fake_labels = Tensor::randint(classes, [fake_batch], (Kind::Int64, device));
-        let fake = tch::no_grad(|| generator.sample(&fake_labels, device));
-        let fake_loss = d_loss(
-            &discriminator.forward(&fake, None),
-            &fake_labels,
-            false,
-            alpha,
-        )
-        .mean(Kind::Float);
-        let fake_grads = Tensor::f_run_backward(&[&fake_loss], &d_params, false, false)?;
-
         let indices = match &dp {
             Some(_) => poisson_sample(n, plan.sample_rate, &mut noise),
             None => sample_without_replacement(n, config.batch_size, &mut noise),
         };
-        let mut real_loss_value = 0.0;
-        let real_grads = match &dp {
+        let (grads, losses) = match &dp {
             Some(dp) => {
-                let clipped = if indices.is_empty() {
-                    None
-                } else {
-                    let (x, y) = data.batch(&indices, device);
-                    let mut tape = Tape::new();
-                    let losses =
-                        d_loss(&discriminator.forward(&x, Some(&mut tape)), &y, true, alpha);
-                    real_loss_value = losses.mean(Kind::Float).double_value(&[]);
-                    let out = clipped_gradients(
-                        &discriminator.layers(),
-                        &tape,
-                        &losses.sum(Kind::Float),
-                        dp.clipping,
-                    )?;
-                    Some(out.grads)
-                };
-                dp.privatize(clipped, &d_params, &mut noise)
+                // Each real example is paired with a generated one (see `d_step`).
+                let real = (!indices.is_empty()).then(|| data.batch(&indices, device));
+                let fake = real.as_ref().map(|(_, y)| {
+                    let labels = Tensor::randint(classes, [y.size()[0]], (Kind::Int64, device));
+                    (tch::no_grad(|| generator.sample(&labels, device)), labels)
+                });
+                let pairs = real.as_ref().zip(fake.as_ref());
+                private_grads(dp, &discriminator, &d_params, &mut noise, pairs, alpha)?
             }
             None => {
-                let (x, y) = data.batch(&indices, device);
-                let loss =
-                    d_loss(&discriminator.forward(&x, None), &y, true, alpha).mean(Kind::Float);
-                real_loss_value = loss.double_value(&[]);
-                Tensor::f_run_backward(&[&loss], &d_params, false, false)?
+                let labels = Tensor::randint(classes, [fake_batch], (Kind::Int64, device));
+                let fake = (tch::no_grad(|| generator.sample(&labels, device)), labels);
+                let real = data.batch(&indices, device);
+                nonprivate_grads(&discriminator, &d_params, &real, &fake, alpha)?
             }
         };
-        let grads: Vec<Tensor> = real_grads
-            .iter()
-            .zip(&fake_grads)
-            .map(|(r, f)| r + f)
-            .collect();
         adam_d.step(&grads);
         if let Some(dp) = &dp {
             ledger.record_step(dp.noise_multiplier, dp.sample_rate);
@@ -289,11 +276,17 @@ pub fn train(
                 .mean(Kind::Float);
             let g_grads = Tensor::f_run_backward(&[&g_loss], &g_params, false, false)?;
             adam_g.step(&g_grads);
+            if let Some(ema) = &mut ema {
+                ema.update(&g_params);
+            }
             sum_g += g_loss.double_value(&[]);
         }
-        sum_real += real_loss_value;
-        sum_fake += fake_loss.double_value(&[]);
-        window_samples += indices.len() + fake_batch as usize;
+        if let Some((real, fake)) = losses {
+            sum_real += real;
+            sum_fake += fake;
+            loss_steps += 1;
+        }
+        window_samples += indices.len() * 2;
 
         let last = step == plan.steps;
         if step % config.log_every as u64 == 0 || last {
@@ -305,8 +298,8 @@ pub fn train(
             let line = MetricsLine {
                 step,
                 epoch: step as f64 * plan.sample_rate,
-                d_loss_real: sum_real / k as f64,
-                d_loss_fake: sum_fake / k as f64,
+                d_loss_real: sum_real / loss_steps.max(1) as f64,
+                d_loss_fake: sum_fake / loss_steps.max(1) as f64,
                 g_loss: sum_g / (k as f64 / config.optim.d_steps_per_g_step as f64).max(1.0),
                 real_batch: indices.len(),
                 epsilon,
@@ -321,11 +314,14 @@ pub fn train(
                 });
             }
             tracing::debug!(?line);
-            (sum_real, sum_fake, sum_g, window_samples) = (0.0, 0.0, 0.0, 0);
+            (sum_real, sum_fake, sum_g, window_samples, loss_steps) = (0.0, 0.0, 0.0, 0, 0);
             window_start = Instant::now();
         }
         if step % config.checkpoint_every as u64 == 0 || last {
             let mut tensors = named("g", &g_params);
+            if let Some(ema) = &ema {
+                tensors.extend(named("g_ema", ema.shadow()));
+            }
             tensors.extend(named("d", &d_params));
             tensors.extend(adam_g.state("adam_g"));
             tensors.extend(adam_d.state("adam_d"));
@@ -344,7 +340,8 @@ pub fn train(
         // A sample grid (one row per class) whenever an epoch completes, and at the end.
         let epoch = (step as f64 * plan.sample_rate).floor() as u64;
         if epoch > ((step - 1) as f64 * plan.sample_rate).floor() as u64 || last {
-            let images = tch::no_grad(|| generator.forward(&grid_labels, &grid_noise));
+            let released = if ema.is_some() { &averaged } else { &generator };
+            let images = tch::no_grad(|| released.forward(&grid_labels, &grid_noise));
             let name = if last {
                 "final.png".to_string()
             } else {
@@ -369,7 +366,9 @@ pub fn train(
     drop(epoch_span);
     drop(run_span);
 
-    vs_g.save(run_dir.join("generator.safetensors"))
+    let released = if ema.is_some() { &vs_release } else { &vs_g };
+    released
+        .save(run_dir.join("generator.safetensors"))
         .context("cannot write the generator")?;
     vs_d.save(run_dir.join("discriminator.safetensors"))
         .context("cannot write the discriminator")?;
@@ -409,28 +408,6 @@ pub fn train(
         stopped_at_budget: plan.truncated_by_budget,
         seconds: started.elapsed().as_secs_f64(),
     })
-}
-
-/// Per-example discriminator loss: BCE(real/fake logit, target) + α·class NLL.
-pub fn d_loss(out: &DiscriminatorOutput, labels: &Tensor, real: bool, alpha: f64) -> Tensor {
-    let target = if real {
-        out.real_fake.ones_like()
-    } else {
-        out.real_fake.zeros_like()
-    };
-    let bce = out.real_fake.binary_cross_entropy_with_logits::<Tensor>(
-        &target,
-        None,
-        None,
-        tch::Reduction::None,
-    );
-    let nll = out
-        .class
-        .log_softmax(1, out.class.kind())
-        .gather(1, &labels.unsqueeze(1), false)
-        .squeeze_dim(1)
-        .neg();
-    bce + nll * alpha
 }
 
 fn prepare_run_dir(dir: &Path, resume: bool) -> anyhow::Result<()> {
