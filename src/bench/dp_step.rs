@@ -28,6 +28,8 @@ pub struct DpStepBench {
     pub device: String,
     pub threads: i32,
     pub repeats: usize,
+    /// Normalisation in the discriminator.
+    pub normalization: crate::model::Normalization,
 }
 
 /// One variant's measurements.
@@ -46,6 +48,7 @@ pub struct VariantResult {
 pub struct DpStepReport {
     pub batch: i64,
     pub channels: i64,
+    pub normalization: crate::model::Normalization,
     pub device: String,
     pub threads: i32,
     pub repeats: usize,
@@ -98,6 +101,7 @@ pub fn run(settings: &DpStepBench, cli_args: &[String]) -> anyhow::Result<DpStep
     Ok(DpStepReport {
         batch: settings.batch,
         channels: settings.channels,
+        normalization: settings.normalization,
         device: settings.device.clone(),
         threads: settings.threads,
         repeats: settings.repeats,
@@ -132,6 +136,7 @@ pub fn run_variant(settings: &DpStepBench, variant: Variant) -> anyhow::Result<V
     let vs = nn::VarStore::new(device);
     let cfg = ModelConfig {
         channels: settings.channels,
+        normalization: settings.normalization,
         ..ModelConfig::default()
     };
     let d = Discriminator::new(&vs.root(), &cfg).map_err(anyhow::Error::msg)?;

@@ -83,6 +83,10 @@ pub struct DpStepArgs {
     /// Timed steps per variant (the median is reported).
     #[arg(long, default_value_t = 5)]
     pub repeats: usize,
+    /// Normalisation in the discriminator: none (the default model, the case study's layers)
+    /// or group.
+    #[arg(long, value_enum, default_value = "none")]
+    pub normalization: crate::model::Normalization,
     /// Run one variant in this process (used by the benchmark's child processes).
     #[arg(long, value_enum, hide = true)]
     pub only: Option<crate::bench::dp_step::Variant>,
@@ -299,6 +303,7 @@ fn bench_dp_step(args: &DpStepArgs) -> Result<()> {
         device: args.device.clone(),
         threads: args.threads,
         repeats: args.repeats,
+        normalization: args.normalization,
     };
     if let Some(variant) = args.only {
         let r = dp_step::run_variant(&settings, variant)?;
@@ -319,6 +324,11 @@ fn bench_dp_step(args: &DpStepArgs) -> Result<()> {
         &args.threads.to_string(),
         "--repeats",
         &args.repeats.to_string(),
+        "--normalization",
+        match args.normalization {
+            crate::model::Normalization::None => "none",
+            crate::model::Normalization::Group => "group",
+        },
     ]
     .iter()
     .map(|s| s.to_string())
@@ -332,8 +342,8 @@ fn bench_dp_step(args: &DpStepArgs) -> Result<()> {
                 .unwrap_or("n/a".into())
         };
         println!(
-            "discriminator update, 64×64, d = 64, K = 3, batch {}, {} channel(s), {} ({} threads), median of {}",
-            r.batch, r.channels, r.device, r.threads, r.repeats
+            "discriminator update, 64×64, d = 64, K = 3, normalisation {:?}, batch {} real + {} generated, {} channel(s), {} ({} threads), median of {}",
+            r.normalization, r.batch, r.batch, r.channels, r.device, r.threads, r.repeats
         );
         for (name, v) in [
             ("non-private", &r.nonprivate),

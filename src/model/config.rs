@@ -1,14 +1,17 @@
 //! Model sizes.
 use serde::{Deserialize, Serialize};
 
-/// Normalisation inside the discriminator (batch norm is never allowed: it breaks DP).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+/// Normalisation inside a network (batch norm is never allowed in the discriminator: it mixes
+/// examples and breaks DP).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Normalization {
-    /// As the case study's released weights.
+    /// None (the case study's discriminator; the default).
     #[default]
     None,
-    /// GroupNorm after every convolution but the first (DCGAN's batch-norm positions).
+    /// GroupNorm after every convolution but the first (discriminator) or the last
+    /// (generator): DCGAN's batch-norm positions. Per example, so it needs no running
+    /// statistics and works the same in training and sampling.
     Group,
 }
 
@@ -27,7 +30,12 @@ pub struct ModelConfig {
     pub discriminator_width: i64,
     /// Noise dimension (100 in the case study).
     pub latent_dim: i64,
+    /// Normalisation in the discriminator.
     pub normalization: Normalization,
+    /// Normalisation in the generator (post-processing: any is allowed; absent in older
+    /// configurations, which had none).
+    #[serde(default)]
+    pub generator_normalization: Normalization,
 }
 
 impl Default for ModelConfig {
@@ -39,7 +47,12 @@ impl Default for ModelConfig {
             generator_width: 128,
             discriminator_width: 64,
             latent_dim: 100,
+            // Measured on the default dataset (non-private, 32×32, 3 seeds): GroupNorm in both
+            // networks turns grey, low-contrast samples into recognisable scans (Fréchet
+            // distance 2.5–6.5 against 27–32) but collapses each class to a few modes, and the
+            // utility ratio falls (0.40–0.52 against 0.74–0.79); so neither is on by default.
             normalization: Normalization::None,
+            generator_normalization: Normalization::None,
         }
     }
 }

@@ -131,7 +131,7 @@ impl Discriminator {
     }
 }
 
-fn group_count(channels: i64) -> i64 {
+pub(crate) fn group_count(channels: i64) -> i64 {
     [32, 16, 8, 4, 2, 1]
         .into_iter()
         .find(|g| channels % g == 0)

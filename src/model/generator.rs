@@ -2,11 +2,14 @@
 //! batch norm) → tanh, from 1×1 to the image size. Post-processing: it never sees real data.
 use tch::{nn, nn::Module, Device, Kind, Tensor};
 
-use super::config::ModelConfig;
+use super::config::{ModelConfig, Normalization};
+use super::discriminator::group_count;
 
 #[derive(Debug)]
 pub struct Generator {
     layers: Vec<nn::ConvTranspose2D>,
+    /// After each layer but the last, when configured.
+    norms: Vec<Option<nn::GroupNorm>>,
     classes: i64,
     latent_dim: i64,
 }
@@ -45,8 +48,25 @@ impl Generator {
             };
             layers.push(conv(&format!("convt{}", j + 1), input, output, 2, 1));
         }
+        let norms = layers
+            .iter()
+            .enumerate()
+            .map(|(i, _)| {
+                let last = i + 1 == layers.len();
+                let width = g << (stages - 1 - i as i64).max(0);
+                (cfg.generator_normalization == Normalization::Group && !last).then(|| {
+                    nn::group_norm(
+                        path / format!("norm{}", i + 1),
+                        group_count(width),
+                        width,
+                        Default::default(),
+                    )
+                })
+            })
+            .collect();
         Ok(Self {
             layers,
+            norms,
             classes: cfg.classes,
             latent_dim: cfg.latent_dim,
         })
@@ -59,8 +79,11 @@ impl Generator {
             .unsqueeze(2)
             .unsqueeze(3);
         let last = self.layers.len() - 1;
-        for (i, layer) in self.layers.iter().enumerate() {
+        for (i, (layer, norm)) in self.layers.iter().zip(&self.norms).enumerate() {
             h = layer.forward(&h);
+            if let Some(norm) = norm {
+                h = norm.forward(&h);
+            }
             h = if i == last { h.tanh() } else { h.relu() };
         }
         h
