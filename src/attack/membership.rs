@@ -42,9 +42,11 @@ mod tests {
 
     #[test]
     fn a_candidate_copied_into_the_synthetic_set_scores_highest() {
-        tch::manual_seed(0);
-        let synthetic = Tensor::randn([50, 8], (Kind::Double, Device::Cpu));
-        let far = Tensor::randn([5, 8], (Kind::Double, Device::Cpu));
+        // One draw (tests run in parallel and share libtorch's generator: two draws could
+        // interleave with another test's reseeding and repeat each other).
+        let all = Tensor::randn([55, 8], (Kind::Double, Device::Cpu));
+        let synthetic = all.narrow(0, 0, 50);
+        let far = all.narrow(0, 50, 5) + 3.0;
         let copied = synthetic.narrow(0, 3, 1);
         let candidates = Tensor::cat(&[far, copied], 0);
         let d = crate::eval::distance::squared_distances(&candidates, &synthetic);

@@ -118,3 +118,12 @@ pub(crate) fn sum_copies(t: Tensor, copies: i64) -> Tensor {
     }
     samples_first(&t, copies).sum_dim_intlist(1, false, t.kind())
 }
+
+/// Norms and per-sample gradients of a layer that materialises per-row gradients `[k·U, …]`.
+pub(crate) fn materialised_norms(
+    per_row: Vec<Tensor>,
+    copies: i64,
+) -> (Vec<Tensor>, Option<Vec<Tensor>>) {
+    let g: Vec<Tensor> = per_row.into_iter().map(|t| sum_copies(t, copies)).collect();
+    (sq_norms_of(&g), Some(g))
+}

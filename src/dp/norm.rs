@@ -2,7 +2,7 @@
 //! dz ⊙ x̂ (scale) and of dz (shift) over each sample's own positions.
 use tch::{nn, Tensor};
 
-use super::layer::{sq_norms_of, sum_copies, weighted_sum_of, LayerKind, PrivateLayer};
+use super::layer::{materialised_norms, weighted_sum_of, LayerKind, PrivateLayer};
 use super::tape::Tape;
 
 const EPS: f64 = 1e-5;
@@ -67,12 +67,7 @@ impl PrivateLayer for GroupNorm {
         dz: &Tensor,
         copies: i64,
     ) -> (Vec<Tensor>, Option<Vec<Tensor>>) {
-        let g: Vec<Tensor> = self
-            .per_sample(a, dz)
-            .into_iter()
-            .map(|t| sum_copies(t, copies))
-            .collect();
-        (sq_norms_of(&g), Some(g))
+        materialised_norms(self.per_sample(a, dz), copies)
     }
     fn weighted_grad_sum(&self, a: &Tensor, dz: &Tensor, w: &Tensor) -> Vec<Tensor> {
         weighted_sum_of(&self.per_sample(a, dz), w)
@@ -150,12 +145,7 @@ impl PrivateLayer for LayerNorm {
         dz: &Tensor,
         copies: i64,
     ) -> (Vec<Tensor>, Option<Vec<Tensor>>) {
-        let g: Vec<Tensor> = self
-            .per_sample(a, dz)
-            .into_iter()
-            .map(|t| sum_copies(t, copies))
-            .collect();
-        (sq_norms_of(&g), Some(g))
+        materialised_norms(self.per_sample(a, dz), copies)
     }
     fn weighted_grad_sum(&self, a: &Tensor, dz: &Tensor, w: &Tensor) -> Vec<Tensor> {
         weighted_sum_of(&self.per_sample(a, dz), w)
