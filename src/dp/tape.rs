@@ -19,16 +19,6 @@ impl Tape {
         self.outputs.push(output.shallow_clone());
     }
 
-    /// The recorded layer inputs (detached), in forward order.
-    pub fn inputs(&self) -> &[Tensor] {
-        &self.inputs
-    }
-
-    /// The recorded layer outputs (in the graph), in forward order.
-    pub fn outputs(&self) -> &[Tensor] {
-        &self.outputs
-    }
-
     pub fn len(&self) -> usize {
         self.outputs.len()
     }
