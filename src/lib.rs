@@ -4,6 +4,7 @@
 //! [`cli::run`]. The privacy accountant lives in its own crate, [`privacy_accounting`], which
 //! knows nothing of tensors.
 
+pub mod alloc;
 pub mod attack;
 pub mod audit;
 pub mod bench;

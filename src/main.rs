@@ -2,6 +2,7 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    dpgan::alloc::keep_freed_memory();
     let args = match dpgan::cli::Cli::parse_args() {
         Ok(args) => args,
         Err(err) => {

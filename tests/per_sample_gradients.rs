@@ -155,23 +155,31 @@ fn linear_on_sequences_matches_brute_force() {
 }
 
 #[test]
-fn conv2d_matches_brute_force_with_both_norm_methods() {
+fn conv2d_matches_brute_force_with_every_kernel() {
+    use NormMethod::{Direct, Ghost};
     for kind in KINDS {
-        // k4 s2 p1. 16×16 input (L = 64 output positions), 2 → 3 channels: direct by
-        // grouped convolution; 8 → 4 channels: direct by unfolding; 6×6 input (L = 9),
-        // 16 → 32 channels: ghost.
-        for (cin, cout, size, bias, method) in [
-            (2, 3, 16, true, NormMethod::Direct),
-            (8, 4, 16, true, NormMethod::Direct),
-            (16, 32, 6, false, NormMethod::Ghost),
+        // (C_in, C_out, input size, kernel, stride, padding, bias, norm method, phases):
+        // direct by grouped convolution (2 channels), by phases (k = 2s, k = s, and an odd
+        // input size), by unfolding (k3 s2: s does not divide k); ghost by phases (k4 s2,
+        // k6 s3) and by unfolding (stride 1).
+        for (cin, cout, size, k, s, p, bias, method, phases) in [
+            (2, 3, 16, 4, 2, 1, true, Direct, false),
+            (8, 4, 16, 4, 2, 1, true, Direct, true),
+            (8, 4, 15, 4, 2, 1, true, Direct, true),
+            (8, 4, 8, 2, 2, 0, true, Direct, true),
+            (6, 5, 11, 3, 2, 1, false, Direct, false),
+            (16, 32, 6, 4, 2, 1, false, Ghost, true),
+            (16, 32, 7, 6, 3, 2, true, Ghost, true),
+            (16, 32, 4, 4, 1, 0, true, Ghost, false),
         ] {
             let mut vs = setup(kind);
-            let layer = Conv2d::new(&vs.root(), "conv", cin, cout, 4, 2, 1, bias, 0.2);
+            let layer = Conv2d::new(&vs.root(), "conv", cin, cout, k, s, p, bias, 0.2);
             finish(&mut vs, kind);
-            let out = size / 2;
+            let out = (size + 2 * p - k) / s + 1;
             for copies in [1, 2] {
                 assert_eq!(layer.norm_method(out * out, copies), method);
             }
+            assert_eq!(layer.uses_phases(cin, method), phases);
             let x = Tensor::randn([10, cin, size, size], (kind, Device::Cpu));
             let r = Tensor::randn([10, cout, out, out], (kind, Device::Cpu));
             let loss = |idx: &Tensor, tape: Option<&mut Tape>| {

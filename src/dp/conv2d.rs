@@ -2,13 +2,18 @@
 //!
 //! With U_i = im2col(a_i) (`[k²·C_in, L]`) and D_i = dz_i (`[C_out, L]`), the per-sample weight
 //! gradient is G_i = D_i·U_iᵀ. Its squared norm is computed either directly (cost
-//! C_out·k²C_in·L per sample; all G_i by one grouped convolution) or as the ghost norm
-//! ⟨U_iᵀU_i, D_iᵀD_i⟩ (cost L²·(k²C_in + C_out)), whichever is cheaper for the layer's shapes.
-//! The clipped sum of a ghost layer is the ordinary weight gradient of c ⊙ dz, computed as one
-//! convolution with libtorch's own kernels.
+//! C_out·k²C_in·L per sample) or as the ghost norm ⟨U_iᵀU_i, D_iᵀD_i⟩ (cost
+//! L²·(k²C_in + C_out)), whichever is cheaper for the layer's shapes. Direct gradients come
+//! from one grouped convolution (inputs of 1–4 channels), from the phase decomposition of
+//! [`super::conv_phase`] (stride s > 1 dividing k), or from the unfolded input; ghost norms
+//! from the phase decomposition or the unfolded input. The clipped sum of a ghost layer is
+//! the ordinary weight gradient of c ⊙ dz, computed with libtorch's own kernels.
 use tch::{nn, Tensor};
 
-use super::layer::{scale_samples, sq_norms_of, sum_copies, LayerKind, PrivateLayer};
+use super::conv_phase::{to_weight_layout, Phases};
+use super::layer::{
+    scale_samples, sq_norms_of, sum_copies, weighted_sum_of, LayerKind, PrivateLayer,
+};
 use super::tape::Tape;
 
 /// Inputs with at most this many channels get their per-sample gradients from one grouped
@@ -98,13 +103,36 @@ impl Conv2d {
         }
     }
 
-    /// Per-sample weight gradients `[U, C_out, C_in, k, k]` of samples of `copies` rows.
-    fn per_sample_weight_grads(&self, a: &Tensor, dz: &Tensor, copies: i64) -> Tensor {
-        if a.size()[1] <= GROUPED_MAX_IN_CHANNELS {
+    /// Whether this layer's per-sample quantities come from the phase decomposition (stride
+    /// s > 1 dividing the kernel; wide inputs only for direct gradients).
+    pub fn uses_phases(&self, in_channels: i64, method: NormMethod) -> bool {
+        Phases::apply(self.kernel, self.stride)
+            && (method == NormMethod::Ghost || in_channels > GROUPED_MAX_IN_CHANNELS)
+    }
+
+    /// Per-sample weight gradients of samples of `copies` rows, and their squared norms:
+    /// `[U, C_out, C_in, k, k]`, or `[U, C_out, m·m·C_in·s·s]` in the phase layout.
+    fn per_sample_weight_grads(&self, a: &Tensor, dz: &Tensor, copies: i64) -> (Tensor, Tensor) {
+        let g = if self.uses_phases(a.size()[1], NormMethod::Direct) {
+            let phases = Phases::new(a, dz, self.kernel, self.stride, self.padding, copies);
+            let (units, per_sample) = (a.size()[0] / copies, phases.image_elements());
+            let (grads, norms): (Vec<Tensor>, Vec<Tensor>) =
+                sample_chunks(units, per_sample, DIRECT_CHUNK_ELEMENTS)
+                    .map(|(start, n)| {
+                        let g = phases.weight_grads(a, dz, start, n);
+                        // squared while the chunk is in cache
+                        let norms = sq_norms_of(std::slice::from_ref(&g)).remove(0);
+                        (g, norms)
+                    })
+                    .unzip();
+            return (Tensor::cat(&grads, 0), Tensor::cat(&norms, 0));
+        } else if a.size()[1] <= GROUPED_MAX_IN_CHANNELS {
             sum_copies(self.grouped_weight_grads(a, dz), copies)
         } else {
             self.unfolded_weight_grads(a, dz, copies)
-        }
+        };
+        let norms = sq_norms_of(std::slice::from_ref(&g)).remove(0);
+        (g, norms)
     }
 
     /// Per-row weight gradients by one grouped, dilated convolution: with the batch as
@@ -170,6 +198,22 @@ impl Conv2d {
     /// gradients; a sample's copies side by side, so its positions are those of all its rows
     /// and the Gram matrices are (k·L)². A few samples at a time.
     fn ghost_sq_norms(&self, a: &Tensor, dz: &Tensor, copies: i64) -> Tensor {
+        if self.uses_phases(a.size()[1], NormMethod::Ghost) {
+            let phases = Phases::new(a, dz, self.kernel, self.stride, self.padding, copies);
+            let parts: Vec<Tensor> = sample_chunks(
+                a.size()[0] / copies,
+                phases.image_elements(),
+                GHOST_CHUNK_ELEMENTS,
+            )
+            .map(|(start, n)| phases.ghost_sq_norms(a, dz, start, n))
+            .collect();
+            return Tensor::cat(&parts, 0);
+        }
+        self.unfolded_ghost_sq_norms(a, dz, copies)
+    }
+
+    /// [`Self::ghost_sq_norms`] from the unfolded input.
+    fn unfolded_ghost_sq_norms(&self, a: &Tensor, dz: &Tensor, copies: i64) -> Tensor {
         let side_by_side = |t: Tensor, n: i64| {
             let (width, positions) = (t.size()[1], t.size()[2]);
             t.reshape([n, copies, width, positions])
@@ -241,9 +285,16 @@ impl PrivateLayer for Conv2d {
         });
         match self.norm_method(positions, copies) {
             NormMethod::Direct => {
-                let mut per_sample = vec![self.per_sample_weight_grads(a, dz, copies)];
+                let (weight, weight_norms) = self.per_sample_weight_grads(a, dz, copies);
+                let mut norms = vec![weight_norms];
+                norms.extend(
+                    bias_grad
+                        .as_ref()
+                        .map(|g| g.square().sum_dim_intlist(1, false, kind)),
+                );
+                let mut per_sample = vec![weight];
                 per_sample.extend(bias_grad);
-                (sq_norms_of(&per_sample), Some(per_sample))
+                (norms, Some(per_sample))
             }
             NormMethod::Ghost => {
                 let mut norms = vec![self.ghost_sq_norms(a, dz, copies)];
@@ -251,6 +302,15 @@ impl PrivateLayer for Conv2d {
                 (norms, None)
             }
         }
+    }
+
+    fn weighted_sum_of_materialised(&self, per_sample: &[Tensor], w: &Tensor) -> Vec<Tensor> {
+        let mut sums = weighted_sum_of(per_sample, w);
+        if per_sample[0].dim() == 3 {
+            // the phase layout of the direct gradients (`per_sample_weight_grads`)
+            sums[0] = to_weight_layout(&sums[0], self.weight.size()[1], self.kernel, self.stride);
+        }
+        sums
     }
 
     fn weighted_grad_sum_from_graph(
@@ -303,35 +363,42 @@ mod tests {
     use tch::{Device, Kind};
 
     #[test]
-    fn chunked_norms_agree_with_the_grouped_convolution() {
-        // 10 pairs of 16-channel 32×32 rows: chunks of 4 pairs (4, 4, 2) for the direct
-        // gradients, 8 (8, 2) for the ghost norms, so the chunk boundaries and the pairing
-        // across them are exercised.
+    fn chunked_kernels_agree_with_the_grouped_convolution() {
+        // 20 rows of 48-channel 32×32 input, k4 s2 p1, as 20 samples and as 10 pairs: every
+        // kernel runs over several chunks (phases: direct 8, 8, 4 / 4, 4, 2, ghost 17, 3 /
+        // 9, 1; unfolded: direct 2 / 1 samples, ghost 5 / 2), so the chunk boundaries and the
+        // pairing across them are exercised.
         tch::manual_seed(3);
         let vs = nn::VarStore::new(Device::Cpu);
-        let conv = Conv2d::new(&vs.root(), "c", 16, 8, 4, 2, 1, false, 0.1);
-        let a = Tensor::randn([20, 16, 32, 32], (Kind::Double, Device::Cpu));
+        let conv = Conv2d::new(&vs.root(), "c", 48, 8, 4, 2, 1, false, 0.1);
+        let a = Tensor::randn([20, 48, 32, 32], (Kind::Double, Device::Cpu));
         let dz = Tensor::randn([20, 8, 16, 16], (Kind::Double, Device::Cpu));
+        let close = |x: &Tensor, y: &Tensor| {
+            let err = (x - y).abs().max().double_value(&[]);
+            let scale = y.abs().max().double_value(&[]);
+            assert!(err <= 1e-12 * scale, "{err} vs {scale}");
+        };
         for copies in [1, 2] {
             let units = 20 / copies;
-            let per_sample = 16 * 16 * 256 * copies;
-            assert!(DIRECT_CHUNK_ELEMENTS / per_sample < units);
-            assert!(GHOST_CHUNK_ELEMENTS / per_sample < units);
+            let phases = Phases::new(&a, &dz, 4, 2, 1, copies);
+            for budget in [DIRECT_CHUNK_ELEMENTS, GHOST_CHUNK_ELEMENTS] {
+                let chunks = sample_chunks(units, phases.image_elements(), budget).count();
+                assert!(chunks > 1, "{chunks} chunk");
+            }
+            let unfolded_per_sample = 48 * 16 * 256 * copies;
+            assert!(GHOST_CHUNK_ELEMENTS / unfolded_per_sample < units);
+
             let grouped = sum_copies(conv.grouped_weight_grads(&a, &dz), copies);
+            let norms = sq_norms_of(std::slice::from_ref(&grouped)).remove(0);
             let unfolded = conv.unfolded_weight_grads(&a, &dz, copies);
-            assert_eq!(unfolded.size(), vec![units, 8, 16, 4, 4]);
-            let close = |x: &Tensor, y: &Tensor| {
-                let err = (x - y).abs().max().double_value(&[]);
-                let scale = y.abs().max().double_value(&[]);
-                assert!(err <= 1e-12 * scale, "{err} vs {scale}");
-            };
+            assert_eq!(unfolded.size(), vec![units, 8, 48, 4, 4]);
             close(&unfolded, &grouped);
-            let norms =
-                grouped
-                    .reshape([units, -1])
-                    .square()
-                    .sum_dim_intlist(1, false, Kind::Double);
+            let (phased, phased_norms) = conv.per_sample_weight_grads(&a, &dz, copies);
+            assert_eq!(phased.size(), vec![units, 8, 4 * 48 * 4]);
+            close(&to_weight_layout(&phased, 48, 4, 2), &grouped);
+            close(&phased_norms, &norms);
             close(&conv.ghost_sq_norms(&a, &dz, copies), &norms);
+            close(&conv.unfolded_ghost_sq_norms(&a, &dz, copies), &norms);
         }
     }
 }

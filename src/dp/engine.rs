@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
-use super::layer::{weighted_sum_of, PrivateLayer};
+use super::layer::PrivateLayer;
 use super::tape::Tape;
 
 /// Numerical guard in the clip factor min(1, C / (‖g‖ + ε)), as Opacus.
@@ -89,16 +89,21 @@ pub fn clipped_gradients_of_groups(
         });
     }
     // The graph is kept: layers may compute their clipped sums from it (no second full pass).
-    let output_grads = Tensor::f_run_backward(&[loss_sum], &tape.outputs, true, false)?;
+    let mut output_grads = Tensor::f_run_backward(&[loss_sum], &tape.outputs, true, false)?;
     let rows = output_grads.first().map_or(0, |g| g.size()[0]);
+    let kind = output_grads.first().map(Tensor::kind);
     if copies < 1 || rows % copies != 0 {
         return Err(EngineError::Grouping { rows, copies });
     }
     let _guard = tch::no_grad_guard();
     let mut per_layer_sq = Vec::with_capacity(layers.len());
     let mut materialised = Vec::with_capacity(layers.len());
-    for ((layer, a), dz) in layers.iter().zip(&tape.inputs).zip(&output_grads) {
+    for ((layer, a), dz) in layers.iter().zip(&tape.inputs).zip(output_grads.iter_mut()) {
         let (norms, per_sample) = layer.per_sample_sq_norms(a, dz, copies);
+        if per_sample.is_some() {
+            // not needed again: the weighted sum comes from the per-sample gradients
+            *dz = Tensor::new();
+        }
         let total = norms
             .iter()
             .skip(1)
@@ -124,9 +129,9 @@ pub fn clipped_gradients_of_groups(
             Some(f) => f.shallow_clone(),
             None => factor(&per_layer_norms[i], per_layer_bound),
         };
-        let w = w.to_kind(output_grads[i].kind());
+        let w = w.to_kind(kind.unwrap_or(Kind::Float));
         if let Some(per_sample) = &materialised[i] {
-            grads.extend(weighted_sum_of(per_sample, &w));
+            grads.extend(layer.weighted_sum_of_materialised(per_sample, &w));
             continue;
         }
         // Every row carries its sample's weight.

@@ -33,13 +33,20 @@ pub trait PrivateLayer {
 
     /// Per-sample squared gradient norm of each parameter (one `[U]` tensor per parameter),
     /// and, where the layer computed them anyway, the per-sample gradients themselves
-    /// (`[U, *param_shape]`), which make the weighted sum cheap. `copies` rows per sample.
+    /// (`[U, …]`, by default `[U, *param_shape]`), which make the weighted sum cheap
+    /// ([`Self::weighted_sum_of_materialised`]). `copies` rows per sample.
     fn per_sample_sq_norms(
         &self,
         a: &Tensor,
         dz: &Tensor,
         copies: i64,
     ) -> (Vec<Tensor>, Option<Vec<Tensor>>);
+
+    /// Σ_i w_i·g_i from the per-sample gradients this layer materialised in
+    /// [`Self::per_sample_sq_norms`] (which may use the layer's own layout).
+    fn weighted_sum_of_materialised(&self, per_sample: &[Tensor], w: &Tensor) -> Vec<Tensor> {
+        weighted_sum_of(per_sample, w)
+    }
 
     /// Σ_i w_i·g_i computed by autograd from the layer's recorded output `z` (whose graph the
     /// engine keeps), when the layer's own backward kernel beats [`Self::weighted_grad_sum`];

@@ -10,6 +10,7 @@
 //! - [`poisson`]: Poisson sampling of a batch.
 //! - [`step`]: the private update: clip → sum → noise → divide by the expected batch size.
 mod conv2d;
+mod conv_phase;
 mod embedding;
 pub mod engine;
 pub mod layer;
