@@ -271,3 +271,37 @@ fn help_lists_every_command() {
         assert!(text.contains(cmd), "--help lacks {cmd}");
     }
 }
+
+#[test]
+fn bench_dp_step_reports_each_variant_and_round() {
+    let out = dpgan(&[
+        "bench",
+        "dp-step",
+        "--batch-size",
+        "2",
+        "--repeats",
+        "1",
+        "--rounds",
+        "2",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["batch"], 2);
+    assert_eq!(r["device"], "cpu");
+    for key in ["nonprivate_s", "dp_s", "naive_s"] {
+        assert!(r[key].as_f64().unwrap() > 0.0, "{key}");
+    }
+    let rounds = r["dp_over_nonprivate_by_round"].as_array().unwrap();
+    assert_eq!(rounds.len(), 2);
+    let median = r["dp_over_nonprivate"].as_f64().unwrap();
+    assert!(
+        (median - r["dp_s"].as_f64().unwrap() / r["nonprivate_s"].as_f64().unwrap()).abs() < 1e-12
+    );
+    let bad = dpgan(&["bench", "dp-step", "--rounds", "0"]);
+    assert_eq!(bad.status.code(), Some(2));
+}

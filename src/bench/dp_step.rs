@@ -10,7 +10,10 @@
 //!
 //! Each variant runs in a child process so that its peak resident memory can be read on its
 //! own (`VmHWM`); the report gives it both raw and above the process's baseline before the
-//! first step (libtorch itself is several hundred MB).
+//! first step (libtorch itself is several hundred MB). The three children run in `rounds`
+//! interleaved rounds (non-private, DP, naive, then again), so that a slow spell of a shared
+//! machine falls on every variant rather than on one; a variant's time is the median of its
+//! rounds' medians, and the report also gives the DP ÷ non-private ratio of each round.
 use std::process::Command;
 
 use serde::{Deserialize, Serialize};
@@ -18,7 +21,7 @@ use tch::{nn, Device, Kind, Tensor};
 
 use crate::dp::{step::DpSgd, Clipping, NoiseSource};
 use crate::model::{Discriminator, ModelConfig};
-use crate::train::d_step::{d_loss, nonprivate_grads, private_grads};
+use crate::train::d_step::{d_loss, nonprivate_grads, private_grads, LossOptions};
 
 /// Settings of one benchmark run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -28,6 +31,8 @@ pub struct DpStepBench {
     pub device: String,
     pub threads: i32,
     pub repeats: usize,
+    /// Interleaved rounds of the three child processes.
+    pub rounds: usize,
     /// Normalisation in the discriminator.
     pub normalization: crate::model::Normalization,
 }
@@ -52,10 +57,13 @@ pub struct DpStepReport {
     pub device: String,
     pub threads: i32,
     pub repeats: usize,
+    pub rounds: usize,
     pub nonprivate_s: f64,
     pub dp_s: f64,
     pub naive_s: f64,
     pub dp_over_nonprivate: f64,
+    /// DP ÷ non-private of each round (its children's medians).
+    pub dp_over_nonprivate_by_round: Vec<f64>,
     pub naive_over_nonprivate: f64,
     pub nonprivate: VariantResult,
     pub dp: VariantResult,
@@ -73,27 +81,36 @@ pub enum Variant {
     Naive,
 }
 
-/// Runs the three variants, each in a child process of this executable, and compares them.
+/// Runs the three variants, each in a child process of this executable, in interleaved
+/// rounds, and compares them.
 pub fn run(settings: &DpStepBench, cli_args: &[String]) -> anyhow::Result<DpStepReport> {
     let exe = std::env::current_exe()?;
-    let mut results = Vec::new();
-    for variant in ["nonprivate", "dp", "naive"] {
-        let out = Command::new(&exe)
-            .args(cli_args)
-            .args(["--only", variant, "--json"])
-            .output()?;
-        if !out.status.success() {
-            anyhow::bail!(
-                "{variant} benchmark failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+    let variants = ["nonprivate", "dp", "naive"];
+    let mut rounds: Vec<Vec<VariantResult>> = vec![Vec::new(); variants.len()];
+    for _ in 0..settings.rounds.max(1) {
+        for (variant, results) in variants.iter().zip(rounds.iter_mut()) {
+            let out = Command::new(&exe)
+                .args(cli_args)
+                .args(["--only", variant, "--json"])
+                .output()?;
+            if !out.status.success() {
+                anyhow::bail!(
+                    "{variant} benchmark failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            results.push(serde_json::from_slice(&out.stdout)?);
         }
-        let r: VariantResult = serde_json::from_slice(&out.stdout)?;
-        results.push(r);
     }
-    let naive = results.pop().expect("three results");
-    let dp = results.pop().expect("three results");
-    let nonprivate = results.pop().expect("three results");
+    let by_round: Vec<f64> = rounds[1]
+        .iter()
+        .zip(&rounds[0])
+        .map(|(dp, np)| dp.median_s / np.median_s)
+        .collect();
+    let mut combined: Vec<VariantResult> = rounds.iter().map(|r| combine(r)).collect();
+    let naive = combined.pop().expect("three results");
+    let dp = combined.pop().expect("three results");
+    let nonprivate = combined.pop().expect("three results");
     let ratio = |a: Option<u64>, b: Option<u64>| match (a, b) {
         (Some(a), Some(b)) if b > 0 => Some(a as f64 / b as f64),
         _ => None,
@@ -105,10 +122,12 @@ pub fn run(settings: &DpStepBench, cli_args: &[String]) -> anyhow::Result<DpStep
         device: settings.device.clone(),
         threads: settings.threads,
         repeats: settings.repeats,
+        rounds: settings.rounds.max(1),
         nonprivate_s: nonprivate.median_s,
         dp_s: dp.median_s,
         naive_s: naive.median_s,
         dp_over_nonprivate: dp.median_s / nonprivate.median_s,
+        dp_over_nonprivate_by_round: by_round,
         naive_over_nonprivate: naive.median_s / nonprivate.median_s,
         dp_memory_over_nonprivate: ratio(dp.peak_rss_bytes, nonprivate.peak_rss_bytes),
         dp_memory_above_baseline_over_nonprivate: ratio(
@@ -119,6 +138,20 @@ pub fn run(settings: &DpStepBench, cli_args: &[String]) -> anyhow::Result<DpStep
         dp,
         naive,
     })
+}
+
+/// One variant over its rounds: the median of the rounds' medians, the fastest step, and the
+/// largest peak memory.
+fn combine(rounds: &[VariantResult]) -> VariantResult {
+    let mut medians: Vec<f64> = rounds.iter().map(|r| r.median_s).collect();
+    medians.sort_by(f64::total_cmp);
+    let max = |f: fn(&VariantResult) -> Option<u64>| rounds.iter().filter_map(f).max();
+    VariantResult {
+        median_s: medians[medians.len() / 2],
+        min_s: rounds.iter().map(|r| r.min_s).fold(f64::INFINITY, f64::min),
+        peak_rss_bytes: max(|r| r.peak_rss_bytes),
+        peak_rss_above_baseline_bytes: max(|r| r.peak_rss_above_baseline_bytes),
+    }
 }
 
 /// Times one variant in this process.
@@ -157,10 +190,14 @@ pub fn run_variant(settings: &DpStepBench, variant: Variant) -> anyhow::Result<V
         dataset_size: (b as usize) * 100,
     };
     let mut noise = NoiseSource::seeded(0);
+    let options = LossOptions {
+        alpha: 1.0,
+        augment: None,
+    };
     let step = |noise: &mut NoiseSource| -> anyhow::Result<()> {
         let grads = match variant {
-            Variant::Nonprivate => nonprivate_grads(&d, &params, &real, &fake, 1.0)?.0,
-            Variant::Dp => private_grads(&dp, &d, &params, noise, Some((&real, &fake)), 1.0)?.0,
+            Variant::Nonprivate => nonprivate_grads(&d, &params, &real, &fake, options)?.0,
+            Variant::Dp => private_grads(&dp, &d, &params, noise, Some((&real, &fake)), options)?.0,
             Variant::Naive => {
                 let mut sum: Option<Vec<Tensor>> = None;
                 for i in 0..b {

@@ -80,9 +80,13 @@ pub struct DpStepArgs {
     /// CPU threads for libtorch.
     #[arg(long, default_value_t = 2)]
     pub threads: i32,
-    /// Timed steps per variant (the median is reported).
+    /// Timed steps per variant and round (the median is reported).
     #[arg(long, default_value_t = 5)]
     pub repeats: usize,
+    /// Interleaved rounds of the three variants (each in its own process); a variant's time is
+    /// the median over rounds.
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
     /// Normalisation in the discriminator: none (the default model, the case study's layers)
     /// or group.
     #[arg(long, value_enum, default_value = "none")]
@@ -291,9 +295,14 @@ pub fn run(cli: Cli) -> Result<()> {
 
 fn bench_dp_step(args: &DpStepArgs) -> Result<()> {
     use crate::bench::dp_step;
-    if args.batch_size < 1 || args.channels < 1 || args.threads < 1 || args.repeats < 1 {
+    if args.batch_size < 1
+        || args.channels < 1
+        || args.threads < 1
+        || args.repeats < 1
+        || args.rounds < 1
+    {
         return Err(crate::InputError::new(
-            "--batch-size, --channels, --threads and --repeats must be ≥ 1",
+            "--batch-size, --channels, --threads, --repeats and --rounds must be ≥ 1",
         )
         .into());
     }
@@ -303,6 +312,7 @@ fn bench_dp_step(args: &DpStepArgs) -> Result<()> {
         device: args.device.clone(),
         threads: args.threads,
         repeats: args.repeats,
+        rounds: args.rounds,
         normalization: args.normalization,
     };
     if let Some(variant) = args.only {
@@ -342,8 +352,8 @@ fn bench_dp_step(args: &DpStepArgs) -> Result<()> {
                 .unwrap_or("n/a".into())
         };
         println!(
-            "discriminator update, 64×64, d = 64, K = 3, normalisation {:?}, batch {} real + {} generated, {} channel(s), {} ({} threads), median of {}",
-            r.normalization, r.batch, r.batch, r.channels, r.device, r.threads, r.repeats
+            "discriminator update, 64×64, d = 64, K = 3, normalisation {:?}, batch {} real + {} generated, {} channel(s), {} ({} threads), median of {} steps × {} interleaved rounds",
+            r.normalization, r.batch, r.batch, r.channels, r.device, r.threads, r.repeats, r.rounds
         );
         for (name, v) in [
             ("non-private", &r.nonprivate),
@@ -357,9 +367,16 @@ fn bench_dp_step(args: &DpStepArgs) -> Result<()> {
                 mib(v.peak_rss_above_baseline_bytes)
             );
         }
+        let rounds: Vec<String> = r
+            .dp_over_nonprivate_by_round
+            .iter()
+            .map(|x| format!("{x:.2}"))
+            .collect();
         println!(
-            "  DP ÷ non-private: {:.2}×   naive ÷ non-private: {:.2}×",
-            r.dp_over_nonprivate, r.naive_over_nonprivate
+            "  DP ÷ non-private: {:.2}× (rounds: {})   naive ÷ non-private: {:.2}×",
+            r.dp_over_nonprivate,
+            rounds.join(", "),
+            r.naive_over_nonprivate
         );
     }
     Ok(())

@@ -73,6 +73,10 @@ pub struct TrainArgs {
     /// Discriminator width d.
     #[arg(long)]
     pub d_width: Option<i64>,
+    /// Differentiable augmentation (random translation by up to 1/8 and cutout of 1/2 of the
+    /// image side) of every image the discriminator sees; for small data sets.
+    #[arg(long)]
+    pub augment: bool,
     /// Seed: makes the run reproducible, and its noise not secure (recorded in privacy.json).
     #[arg(long)]
     pub seed: Option<u64>,
@@ -258,6 +262,9 @@ fn apply_overrides(c: &mut TrainConfig, a: &TrainArgs) -> anyhow::Result<()> {
     }
     if let Some(d) = a.d_width {
         c.model.discriminator_width = d;
+    }
+    if a.augment {
+        c.optim.augment = Some(crate::train::augment::Augment::default());
     }
     if a.seed.is_some() {
         c.seed = a.seed;

@@ -4,6 +4,7 @@ use privacy_accounting::AccountantKind;
 use serde::{Deserialize, Serialize};
 
 use super::adam::AdamConfig;
+use super::augment::Augment;
 use crate::data::{HoldoutMode, SliceAxis, SplitFractions};
 use crate::dp::Clipping;
 use crate::model::ModelConfig;
@@ -52,6 +53,10 @@ pub struct OptimConfig {
     /// weights. Post-processing: no privacy cost.
     #[serde(default)]
     pub generator_ema: Option<f64>,
+    /// Differentiable augmentation of every image the discriminator sees ([`Augment`]);
+    /// `null` (and absent, in older configurations) for none.
+    #[serde(default)]
+    pub augment: Option<Augment>,
 }
 
 impl Default for OptimConfig {
@@ -62,6 +67,7 @@ impl Default for OptimConfig {
             d_steps_per_g_step: 1,
             class_loss_weight: 1.0,
             generator_ema: Some(0.999),
+            augment: None,
         }
     }
 }
@@ -186,6 +192,9 @@ impl TrainConfig {
                 return Err(format!("generator_ema must be in (0, 1), not {decay}"));
             }
         }
+        if let Some(augment) = &self.optim.augment {
+            augment.validate()?;
+        }
         if self.optim.d_steps_per_g_step == 0 || self.log_every == 0 || self.checkpoint_every == 0 {
             return Err("d_steps_per_g_step, log_every and checkpoint_every must be ≥ 1".into());
         }
@@ -200,5 +209,28 @@ impl TrainConfig {
     /// Planned discriminator steps: ⌈epochs / q⌉.
     pub fn planned_steps(&self, dataset_size: usize) -> u64 {
         (self.epochs / self.sample_rate(dataset_size)).ceil() as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn augmentation_is_off_in_older_configurations_and_checked_when_on() {
+        let mut json = serde_json::to_value(TrainConfig::default()).unwrap();
+        json["optim"].as_object_mut().unwrap().remove("augment");
+        let old: TrainConfig = serde_json::from_value(json).unwrap();
+        assert_eq!(old.optim.augment, None);
+
+        let mut c = TrainConfig::default();
+        c.optim.augment = Some(Augment::default());
+        assert!(c.validate(1000).is_ok());
+        c.optim.augment = Some(Augment {
+            translation: 0.1,
+            cutout: -0.5,
+        });
+        let err = c.validate(1000).unwrap_err();
+        assert!(err.contains("optim.augment.cutout"), "{err}");
     }
 }

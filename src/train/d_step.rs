@@ -22,6 +22,7 @@
 //! too is over-conservative, as in Opacus's DCGAN example, but keeps the halves balanced.
 use tch::{Kind, Tensor};
 
+use super::augment::Augment;
 use crate::dp::{clipped_gradients_of_groups, step::DpSgd, NoiseSource, Tape};
 use crate::model::{Discriminator, DiscriminatorOutput};
 
@@ -31,6 +32,25 @@ pub type StepLosses = Option<(f64, f64)>;
 /// Images and their class labels.
 pub type Examples = (Tensor, Tensor);
 
+/// How the discriminator's loss is formed.
+#[derive(Debug, Clone, Copy)]
+pub struct LossOptions {
+    /// Weight α of the class loss.
+    pub alpha: f64,
+    /// Augmentation of every image the discriminator sees, each on its own.
+    pub augment: Option<Augment>,
+}
+
+impl LossOptions {
+    /// The discriminator's input: `x`, augmented if asked.
+    pub fn input(&self, x: &Tensor) -> Tensor {
+        match &self.augment {
+            Some(augment) => augment.apply(x),
+            None => x.shallow_clone(),
+        }
+    }
+}
+
 /// The private update for `pairs` = (real, generated) of the same size, `None` for an empty
 /// Poisson batch: (Σ clipped pair gradients + N(0, σ²C²)) / qN.
 pub fn private_grads(
@@ -39,8 +59,9 @@ pub fn private_grads(
     d_params: &[Tensor],
     noise: &mut NoiseSource,
     pairs: Option<(&Examples, &Examples)>,
-    alpha: f64,
+    options: LossOptions,
 ) -> anyhow::Result<(Vec<Tensor>, StepLosses)> {
+    let alpha = options.alpha;
     let Some(((x, y), (fake, fake_labels))) = pairs else {
         return Ok((dp.privatize(None, d_params, noise), None));
     };
@@ -50,7 +71,8 @@ pub fn private_grads(
         "a private update needs as many generated examples as real ones"
     );
     let mut tape = Tape::new();
-    let out = discriminator.forward(&Tensor::cat(&[x, fake], 0), Some(&mut tape));
+    let input = options.input(&Tensor::cat(&[x, fake], 0));
+    let out = discriminator.forward(&input, Some(&mut tape));
     let (real_out, fake_out) = out.split_at(b);
     let real = d_loss(&real_out, y, true, alpha);
     let generated = d_loss(&fake_out, fake_labels, false, alpha);
@@ -75,11 +97,18 @@ pub fn nonprivate_grads(
     d_params: &[Tensor],
     (x, y): &Examples,
     (fake, fake_labels): &Examples,
-    alpha: f64,
+    options: LossOptions,
 ) -> anyhow::Result<(Vec<Tensor>, StepLosses)> {
-    let real = d_loss(&discriminator.forward(x, None), y, true, alpha).mean(Kind::Float);
+    let alpha = options.alpha;
+    let real = d_loss(
+        &discriminator.forward(&options.input(x), None),
+        y,
+        true,
+        alpha,
+    )
+    .mean(Kind::Float);
     let generated = d_loss(
-        &discriminator.forward(fake, None),
+        &discriminator.forward(&options.input(fake), None),
         fake_labels,
         false,
         alpha,

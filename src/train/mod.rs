@@ -9,6 +9,7 @@
 //! - [`checkpoint`], [`files`]: atomic writes. [`adam`]: the optimiser. [`ema`]: the
 //!   averaged generator that is released.
 pub mod adam;
+pub mod augment;
 pub mod checkpoint;
 pub mod config;
 pub mod d_step;

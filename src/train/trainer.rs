@@ -17,7 +17,7 @@ use tch::{nn, Device, Kind, Tensor};
 use super::adam::Adam;
 use super::checkpoint::{self, CheckpointState};
 use super::config::TrainConfig;
-use super::d_step::{d_loss, nonprivate_grads, private_grads};
+use super::d_step::{d_loss, nonprivate_grads, private_grads, LossOptions};
 use super::ema::Ema;
 use super::files::write_json;
 use super::privacy_plan::{plan, PrivacyPlan};
@@ -207,6 +207,10 @@ pub fn train(
         dataset_size: n,
     });
     let alpha = config.optim.class_loss_weight;
+    let loss_options = LossOptions {
+        alpha,
+        augment: config.optim.augment,
+    };
     let classes = config.model.classes;
     let fake_batch = config.batch_size as i64;
     let bar = options.progress.then(|| progress_bar(plan.steps, step));
@@ -253,13 +257,20 @@ pub fn train(
                     (tch::no_grad(|| generator.sample(&labels, device)), labels)
                 });
                 let pairs = real.as_ref().zip(fake.as_ref());
-                private_grads(dp, &discriminator, &d_params, &mut noise, pairs, alpha)?
+                private_grads(
+                    dp,
+                    &discriminator,
+                    &d_params,
+                    &mut noise,
+                    pairs,
+                    loss_options,
+                )?
             }
             None => {
                 let labels = Tensor::randint(classes, [fake_batch], (Kind::Int64, device));
                 let fake = (tch::no_grad(|| generator.sample(&labels, device)), labels);
                 let real = data.batch(&indices, device);
-                nonprivate_grads(&discriminator, &d_params, &real, &fake, alpha)?
+                nonprivate_grads(&discriminator, &d_params, &real, &fake, loss_options)?
             }
         };
         adam_d.step(&grads);
@@ -272,8 +283,13 @@ pub fn train(
         if step % config.optim.d_steps_per_g_step as u64 == 0 {
             let labels = Tensor::randint(classes, [fake_batch], (Kind::Int64, device));
             let images = generator.sample(&labels, device);
-            let g_loss = d_loss(&discriminator.forward(&images, None), &labels, true, alpha)
-                .mean(Kind::Float);
+            let g_loss = d_loss(
+                &discriminator.forward(&loss_options.input(&images), None),
+                &labels,
+                true,
+                alpha,
+            )
+            .mean(Kind::Float);
             let g_grads = Tensor::f_run_backward(&[&g_loss], &g_params, false, false)?;
             adam_g.step(&g_grads);
             if let Some(ema) = &mut ema {
