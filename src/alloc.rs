@@ -5,7 +5,7 @@
 //! first convolution's output for the private step's 64 real + 64 generated rows is 33.5 MB)
 //! page-faults and zeroes them afresh every step. The `dpgan` binary asks glibc to serve every
 //! block from its heap and to keep freed memory for reuse (`M_MMAP_MAX` = 0, a trim threshold
-//! of 16 GiB): the caching behaviour PyTorch's CPU performance guide obtains by preloading
+//! of 2 GiB): the caching behaviour PyTorch's CPU performance guide obtains by preloading
 //! jemalloc or tcmalloc. Measured with `dpgan bench dp-step` on 2 cores: the non-private step
 //! 375 → 330 ms, the private step 500–540 → 400–407 ms; peak memory grows (the heap keeps what
 //! was freed). Set `DPGAN_MALLOC_DEFAULTS=1` to leave glibc's defaults.

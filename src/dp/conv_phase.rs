@@ -11,9 +11,11 @@
 //!
 //! where D is the output gradient laid out on the phase grid (`[C_out, Ho·Wq]`, zero in the
 //! columns Wo..Wq) and N its length: the m² windows of P are plain offsets into the
-//! flattened phase image, so each block is one batched matrix product on a view, with no
-//! unfolded copy (im2col copies the input k²/s² times; this copies it once). A window that
-//! runs past a row of the grid meets only the zero columns of D. A sample's copies are laid
+//! flattened phase image. im2col writes the whole input out k²/s² times; here it is copied
+//! once into the phase grid, and the ghost norms need nothing more, while the direct
+//! gradients put each sample's m² = k²/s² windows side by side one sample at a time, while
+//! they are in cache. A window that runs past a row of the grid meets only the zero columns
+//! of D. A sample's copies are laid
 //! end to end (D `[C_out, copies·Hq·Wq]`, P padded by the largest offset), so their
 //! gradients are summed by the same product.
 //!
@@ -21,10 +23,10 @@
 //! the m² diagonal blocks of one Gram matrix PᵀP at offsets off_ij: one product of the phase
 //! image with itself instead of one of the k²/s²-times larger unfolded input.
 //!
-//! Measured on 2 CPU threads, pairs of 64 samples, for the case study's discriminator: direct
-//! gradients of conv2 (64 → 128, 32² → 16²) 67 ms against 76 ms by unfolding; ghost norms of
-//! conv3 (128 → 256, 16² → 8²) 25 ms against 47 ms, of conv4 (256 → 512, 8² → 4²) 6 ms
-//! against 11 ms.
+//! Measured on 2 CPU threads, 64 pairs, for the case study's discriminator: direct gradients
+//! of conv2 (64 → 128, 32² → 16²) 46–50 ms against 76 ms by unfolding and batched products;
+//! ghost norms of conv3 (128 → 256, 16² → 8²) 22–25 ms against 42–47 ms, of conv4
+//! (256 → 512, 8² → 4²) 6 ms against 11–12 ms.
 use tch::Tensor;
 
 /// The phase grid of one convolution for a batch of samples of `copies` rows.
