@@ -115,7 +115,14 @@ fn a_leaky_control_is_caught_by_at_least_one_attack() {
         "no attack caught the leaky control: {:?}",
         aucs(&report)
     );
-    assert!(run.join("attack/roc.png").is_file());
+    assert!(run.join("diagnostics/attack/roc.png").is_file());
+    assert!(run.join("diagnostics/attack.json").is_file());
+    // a non-private run has no bound to be within
+    assert!(report["within_bound"].is_null());
+    assert!(report["bound_note"]
+        .as_str()
+        .unwrap()
+        .contains("non-private"));
 
     let eval = ok(&dpgan(&[
         "evaluate",
@@ -132,9 +139,9 @@ fn a_leaky_control_is_caught_by_at_least_one_attack() {
     }
     assert!(eval["fidelity"]["frechet"].as_f64().unwrap() >= 0.0);
     for picture in [
-        "evaluation/embedding.png",
-        "evaluation/nearest.png",
-        "evaluation.json",
+        "diagnostics/evaluation/embedding.png",
+        "diagnostics/evaluation/nearest.png",
+        "diagnostics/evaluation.json",
     ] {
         assert!(run.join(picture).is_file(), "{picture} missing");
     }
@@ -183,6 +190,14 @@ fn every_attack_on_a_dp_run_stays_under_the_bound() {
         assert_eq!(a["within_bound"], Value::Bool(true), "{a}");
     }
     assert_eq!(report["within_bound"], Value::Bool(true));
+    // Seven attacks and the reconstruction criteria, each checked at 1 − 0.05/k.
+    let checks = report["attacks"].as_array().unwrap().len()
+        + report["reconstruction"].as_array().unwrap().len();
+    let per_check = report["bound_confidence"].as_f64().unwrap();
+    assert!(
+        (per_check - (1.0 - 0.05 / checks as f64)).abs() < 1e-12,
+        "{per_check}"
+    );
     // The engine audit at the run's σ, with the run's own noise, is under its bound.
     let audit = &report["gradient_audit"][0];
     assert_eq!(audit["under_bound"], Value::Bool(true), "{audit}");
@@ -221,20 +236,21 @@ fn bad_run_directories_are_clear_errors() {
     std::fs::create_dir(&copy).unwrap();
     for f in [
         "config.json",
-        "split.json",
         "generator.safetensors",
         "discriminator.safetensors",
     ] {
         std::fs::copy(run.join(f), copy.join(f)).unwrap();
     }
+    // (with its split where runs of older versions kept it: at the top, not in diagnostics/)
+    std::fs::copy(run.join("diagnostics/split.json"), copy.join("split.json")).unwrap();
     let config = std::fs::read_to_string(copy.join("config.json")).unwrap();
     let mut v: Value = serde_json::from_str(&config).unwrap();
     v["data"]["split_seed"] = Value::from(99u64);
     std::fs::write(copy.join("config.json"), v.to_string()).unwrap();
     expect_input_error(&copy, "no longer gives the split");
     // No split recorded.
-    std::fs::remove_file(run.join("split.json")).unwrap();
-    expect_input_error(&run, "no split.json");
+    std::fs::remove_file(run.join("diagnostics/split.json")).unwrap();
+    expect_input_error(&run, "split.json: without it");
     // No generator.
     std::fs::remove_file(run.join("generator.safetensors")).unwrap();
     expect_input_error(&run, "no generator weights");

@@ -65,7 +65,7 @@ fn training_at_epsilon_10_stays_within_budget_and_the_ledger_recomputes_it() {
     assert!(eps <= 10.0 && eps > 9.0, "ε = {eps}");
     assert_eq!(outcome.epsilon, Some(eps));
     // The training split (≈ 70 % of the 120 examples) sets q; the plan is ⌈2 epochs / q⌉ steps.
-    let split: dpgan::data::Split = read(&out.join("split.json"));
+    let split: dpgan::data::Split = read(&out.join("diagnostics/split.json"));
     let planned = (2.0 * split.train.len() as f64 / 16.0).ceil() as u64;
     assert_eq!(report.steps, planned);
     assert!((split.train.len() as f64 - 84.0).abs() <= 6.0);
@@ -137,6 +137,66 @@ fn a_killed_and_resumed_run_ends_like_an_uninterrupted_one() {
     assert_eq!(x.epsilon, y.epsilon);
     assert_eq!(x.ledger, y.ledger);
     assert_eq!(x.noise_multiplier, y.noise_multiplier);
+}
+
+#[test]
+fn outputs_written_before_a_crash_stay_in_the_ledger_after_resume() {
+    // A checkpoint every 4 steps and a metrics line every step; the crash comes after step 6's
+    // outputs, so steps 5 and 6 wrote lines that the checkpoint (step 4) does not count.
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let o = train(&[
+        "--epochs",
+        "2",
+        "--epsilon",
+        "5",
+        "--seed",
+        "11",
+        "--checkpoint-every",
+        "4",
+        "--log-every",
+        "1",
+        "--out",
+        run.to_str().unwrap(),
+        "--halt-after-step",
+        "6",
+    ]);
+    assert!(!o.status.success(), "the halted run should have died");
+    let state: serde_json::Value = read(&run.join("checkpoint/state.json"));
+    assert_eq!(state["step"], 4);
+    let before: privacy_accounting::Ledger = read(&run.join("ledger.json"));
+    assert_eq!(
+        before.steps(),
+        6,
+        "the ledger on disk covers every written line"
+    );
+
+    let o = dpgan(&["train", "--resume", run.to_str().unwrap(), "--no-progress"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report: PrivacyReport = read(&run.join("privacy.json"));
+    // Every step whose outputs exist: 6 of the crashed run, and the resumed run's from 5 on.
+    let lines = std::fs::read_to_string(run.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .count() as u64;
+    assert_eq!(lines, 6 + report.steps - 4);
+    assert_eq!(report.ledger.steps(), lines);
+    assert_eq!(report.repeated_steps, 2);
+    // ε after the resume covers all of them (computed afresh from (σ, q) and the line count)…
+    let mut acc = PrvAccountant::new();
+    acc.compose(&privacy_accounting::DpEvent::self_composed(
+        privacy_accounting::DpEvent::poisson_sampled_gaussian(
+            report.noise_multiplier.unwrap(),
+            report.sample_rate,
+        ),
+        lines,
+    ))
+    .unwrap();
+    let eps = report.epsilon.unwrap();
+    assert!(eps >= acc.epsilon(report.delta).unwrap(), "ε = {eps}");
+    // …and the run stopped at its budget rather than overshoot it.
+    assert!(eps <= 5.0, "ε = {eps}");
+    assert!(report.stopped_at_budget && report.steps < report.planned_steps);
 }
 
 #[test]

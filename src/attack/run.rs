@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use privacy_accounting::audit::{AttackSummary, AuditOptions};
+use privacy_accounting::audit::{family_confidence, AttackSummary, AuditOptions};
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
 
@@ -73,8 +73,17 @@ pub struct AttackReport {
     /// The attack with the highest AUC.
     pub best_attack: String,
     pub best_auc: f64,
-    /// Every attack and every reconstruction point under the bound.
-    pub within_bound: bool,
+    /// Every attack and every reconstruction point under the bound, jointly at `confidence`
+    /// (each of the k checks at `bound_confidence` = 1 − (1 − confidence)/k, Bonferroni).
+    /// `null` where the bound does not apply: members and non-members not exchangeable (see
+    /// `bound_note`).
+    pub within_bound: Option<bool>,
+    /// Why `within_bound` is not applicable, where it is not.
+    #[serde(default)]
+    pub bound_note: Option<String>,
+    /// The confidence of each bound check (family-wise corrected).
+    #[serde(default)]
+    pub bound_confidence: Option<f64>,
     /// Whether members and non-members are alike but for membership: every subject has one
     /// sample, or the holdout was drawn at random from the training subjects' examples
     /// (`--holdout examples`). When false (a by-subject split of volumes into many slices), members and
@@ -88,6 +97,27 @@ pub struct AttackReport {
     pub seconds: f64,
 }
 
+/// The membership attacks run on every run (pixel and feature space: pairwise, density,
+/// nearest synthetic; the white-box discriminator score).
+const MEMBERSHIP_ATTACKS: usize = 7;
+
+/// Why the overall bound verdict does not apply, where it does not.
+fn bound_note(exchangeable: bool, private: bool) -> Option<String> {
+    if !private {
+        Some("non-private run: no bound".into())
+    } else if !exchangeable {
+        Some(
+            "not applicable: members and non-members are different subjects (holdout by \
+             subject), so an attack can separate patients without any leak and the \
+             per-example bound does not cover that; train with --holdout examples for a \
+             membership audit"
+                .into(),
+        )
+    } else {
+        None
+    }
+}
+
 fn evenly(indices: &[usize], max: usize) -> Vec<usize> {
     if indices.len() <= max {
         return indices.to_vec();
@@ -95,7 +125,8 @@ fn evenly(indices: &[usize], max: usize) -> Vec<usize> {
     (0..max).map(|i| indices[i * indices.len() / max]).collect()
 }
 
-/// Attacks the run in `dir`, writes `attack.json` and the pictures into it.
+/// Attacks the run in `dir`, writes `diagnostics/attack.json` and the pictures under
+/// `diagnostics/attack/` (they use the real members: not covered by ε).
 pub fn attack(dir: &Path, options: &AttackOptions, device: Device) -> anyhow::Result<AttackReport> {
     let start = Instant::now();
     let run = OpenRun::open(dir, device)?;
@@ -147,8 +178,20 @@ pub fn attack(dir: &Path, options: &AttackOptions, device: Device) -> anyhow::Re
         Some(p) if p.private => run_profile(&p.ledger, p.accountant, p.epsilon)?,
         _ => None,
     };
+    // One family of bound checks: the membership attacks and the reconstruction criteria,
+    // each at a Bonferroni-corrected confidence so that the joint verdict holds at
+    // `options.confidence`.
+    let member_closeness = closeness(&members, &synthetic);
+    let non_member_closeness = closeness(&non_members, &synthetic);
+    let reconstruction_checks =
+        reconstruction_points(&member_closeness, &non_member_closeness, None, 0.5)?.len();
+    let bound_confidence = family_confidence(
+        options.confidence,
+        MEMBERSHIP_ATTACKS + reconstruction_checks,
+    );
     let audit_options = AuditOptions {
         confidence: options.confidence,
+        bound_confidence: Some(bound_confidence),
         ..AuditOptions::default()
     };
     let mut summaries = Vec::new();
@@ -204,11 +247,16 @@ pub fn attack(dir: &Path, options: &AttackOptions, device: Device) -> anyhow::Re
 
     tracing::info!("reconstruction from the released data");
     let reconstruction = reconstruction_points(
-        &closeness(&members, &synthetic),
-        &closeness(&non_members, &synthetic),
+        &member_closeness,
+        &non_member_closeness,
         profile.as_deref(),
-        options.confidence,
+        bound_confidence,
     )?;
+    anyhow::ensure!(
+        summaries.len() == MEMBERSHIP_ATTACKS,
+        "the family-wise correction counted {MEMBERSHIP_ATTACKS} membership attacks, ran {}",
+        summaries.len()
+    );
 
     let mut curves = Vec::new();
     if options.audit_trials > 0 {
@@ -237,7 +285,8 @@ pub fn attack(dir: &Path, options: &AttackOptions, device: Device) -> anyhow::Re
         })
         .collect();
 
-    let picture_dir = dir.join("attack");
+    let layout = crate::layout::RunLayout::new(dir);
+    let picture_dir = layout.attack_pictures();
     let mut pictures = BTreeMap::new();
     pictures.insert(
         "roc".into(),
@@ -264,8 +313,12 @@ pub fn attack(dir: &Path, options: &AttackOptions, device: Device) -> anyhow::Re
         synthetic_samples: count,
         best_attack: best.name.clone(),
         best_auc: best.auc,
-        within_bound: summaries.iter().all(|s| s.within_bound)
-            && reconstruction.iter().all(|p| p.within_bound),
+        within_bound: (exchangeable && privacy.is_some_and(|p| p.private)).then(|| {
+            summaries.iter().all(|s| s.within_bound)
+                && reconstruction.iter().all(|p| p.within_bound)
+        }),
+        bound_note: bound_note(exchangeable, privacy.is_some_and(|p| p.private)),
+        bound_confidence: Some(bound_confidence),
         exchangeable,
         attacks: summaries,
         reconstruction,
@@ -273,7 +326,7 @@ pub fn attack(dir: &Path, options: &AttackOptions, device: Device) -> anyhow::Re
         pictures,
         seconds: start.elapsed().as_secs_f64(),
     };
-    crate::train::files::write_json(&dir.join("attack.json"), &report)?;
+    crate::train::files::write_json(&layout.attack(), &report)?;
     Ok(report)
 }
 
@@ -301,6 +354,13 @@ fn discriminator_scores(
         out.extend(Vec::<f64>::try_from(s)?);
     }
     Ok(out)
+}
+
+impl AttackReport {
+    /// How many bound checks the verdict combines.
+    fn checks(&self) -> f64 {
+        (self.attacks.len() + self.reconstruction.len()) as f64
+    }
 }
 
 impl std::fmt::Display for AttackReport {
@@ -332,7 +392,11 @@ impl std::fmt::Display for AttackReport {
                 a.tpr_at_fpr_0_01,
                 a.tpr_at_fpr_0_001,
                 a.epsilon_lower_bound,
-                if a.within_bound { "under" } else { "ABOVE" }
+                match (self.within_bound, a.within_bound) {
+                    (None, _) => "n/a",
+                    (Some(_), true) => "under",
+                    (Some(_), false) => "ABOVE",
+                }
             )?;
         }
         let over: Vec<_> = self
@@ -364,23 +428,15 @@ impl std::fmt::Display for AttackReport {
             "best attack: {} (AUC {:.3})",
             self.best_attack, self.best_auc
         )?;
-        writeln!(
-            f,
-            "all under the bound: {}",
-            if self.private {
-                self.within_bound.to_string()
-            } else {
-                "no bound (non-private run)".into()
-            }
-        )?;
-        if !self.exchangeable {
-            writeln!(
+        match (self.within_bound, &self.bound_note) {
+            (Some(within), _) => writeln!(
                 f,
-                "note: members and non-members are different subjects (by-subject holdout); an \
-                 attack can tell subjects apart without any leak, so AUCs overstate leakage and \
-                 the per-example bound does not cover subject differences (train with \
-                 --holdout examples for a membership audit)"
-            )?;
+                "all under the bound (jointly at {:.0} %, each check at {:.2} %): {within}",
+                100.0 * (1.0 - (1.0 - self.bound_confidence.unwrap_or(0.95)) * self.checks()),
+                100.0 * self.bound_confidence.unwrap_or(0.95)
+            )?,
+            (None, Some(note)) => writeln!(f, "bound: {note}")?,
+            (None, None) => writeln!(f, "bound: not applicable")?,
         }
         for (name, path) in &self.pictures {
             writeln!(f, "{name}: {}", path.display())?;

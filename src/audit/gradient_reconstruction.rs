@@ -72,7 +72,7 @@ pub fn audit(
             let mut tape = Tape::new();
             let loss = probe.forward(&x, Some(&mut tape)).sum(Kind::Double);
             let clipped = clipped_gradients(&[&probe], &tape, &loss, clipping)?;
-            let released = step.privatize(Some(clipped.grads), &probe.parameters(), &mut noise);
+            let released = step.privatize(Some(clipped.grads), &probe.parameters(), &mut noise)?;
             let err = (&released[0] - &x)
                 .square()
                 .mean(Kind::Double)

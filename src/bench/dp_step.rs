@@ -220,7 +220,7 @@ pub fn run_variant(settings: &DpStepBench, variant: Variant) -> anyhow::Result<V
                         Some(s) => s.iter().zip(&clipped).map(|(a, b)| a + b).collect(),
                     });
                 }
-                dp.privatize(sum, &params, noise)
+                dp.privatize(sum, &params, noise)?
             }
         };
         tch::no_grad(|| {

@@ -39,10 +39,28 @@ pub enum Command {
     Evaluate(EvaluateArgs),
     /// Membership and reconstruction attacks on a run, against the bound its ε implies.
     Attack(AttackArgs),
+    /// Copy the part of a run that its ε covers (weights, samples, ledger, private metrics).
+    Release(ReleaseArgs),
     /// Train, evaluate and attack over a list of ε budgets; one table and one report.
     Sweep(Box<sweep::SweepArgs>),
     /// Inspect datasets (`dpgan data inspect`).
     Data(DataArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReleaseArgs {
+    /// The finished private run.
+    #[arg(long, value_name = "DIR")]
+    pub run: std::path::PathBuf,
+    /// Where the release goes (new or empty).
+    #[arg(long, value_name = "DIR")]
+    pub out: std::path::PathBuf,
+    /// Release a run whose noise came from a fixed seed (not secure; for tests).
+    #[arg(long)]
+    pub allow_seeded: bool,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -286,6 +304,10 @@ pub fn run(cli: Cli) -> Result<()> {
             emit(&r, a.json)?;
             Ok(())
         }
+        Command::Release(a) => emit(
+            &crate::release::release(&a.run, &a.out, a.allow_seeded)?,
+            a.json,
+        ),
         Command::Sweep(a) => sweep::run(&a),
         Command::Data(DataArgs {
             command: DataCommand::Inspect(args),

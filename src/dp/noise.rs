@@ -103,4 +103,9 @@ impl NoiseSource {
     pub fn uniform(&mut self) -> f64 {
         self.rng.random::<f64>()
     }
+
+    /// A uniform integer in `low..high` (`low < high`).
+    pub fn integer(&mut self, low: i64, high: i64) -> i64 {
+        self.rng.random_range(low..high)
+    }
 }

@@ -4,6 +4,9 @@
 //! Dividing by the expected rather than the realised batch size keeps the sensitivity of the
 //! released average at C/(qN) whatever the batch: the realised size depends on the data. An
 //! empty Poisson batch still releases noise (the step happened and is accounted).
+//!
+//! **Noise fails closed**: any error while forming the noisy sum (a shape, kind or device
+//! mismatch, a failed allocation) is returned as an error, never a sum without its noise.
 use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
@@ -27,12 +30,15 @@ impl DpSgd {
 
     /// (clipped sum + noise) / (q·N) for each parameter. `clipped_sum` is `None` for an empty
     /// batch; `params` give shapes, kinds and devices.
+    ///
+    /// Fails closed: a sum whose count, shape, kind or device does not match its parameter,
+    /// or any libtorch error on the way, is an error and no update is returned.
     pub fn privatize(
         &self,
         clipped_sum: Option<Vec<Tensor>>,
         params: &[Tensor],
         noise: &mut NoiseSource,
-    ) -> Vec<Tensor> {
+    ) -> Result<Vec<Tensor>, NoiseError> {
         let _guard = tch::no_grad_guard();
         let std = self.noise_multiplier * self.clipping.max_grad_norm();
         let scale = 1.0 / self.expected_batch_size();
@@ -42,8 +48,31 @@ impl DpSgd {
                 .map(|p| Tensor::zeros(p.size(), (p.kind(), p.device())))
                 .collect()
         });
+        if sums.len() != params.len() {
+            return Err(NoiseError::Mismatch(format!(
+                "{} gradient sums for {} parameters",
+                sums.len(),
+                params.len()
+            )));
+        }
+        for (i, (sum, p)) in sums.iter().zip(params).enumerate() {
+            if sum.size() != p.size() || sum.kind() != p.kind() || sum.device() != p.device() {
+                return Err(NoiseError::Mismatch(format!(
+                    "parameter {i}: sum {:?} {:?} on {:?}, parameter {:?} {:?} on {:?}",
+                    sum.size(),
+                    sum.kind(),
+                    sum.device(),
+                    p.size(),
+                    p.kind(),
+                    p.device()
+                )));
+            }
+        }
         if std == 0.0 {
-            return sums.into_iter().map(|s| s * scale).collect();
+            return sums
+                .into_iter()
+                .map(|s| Ok(s.f_mul_scalar(scale)?))
+                .collect();
         }
         if params.iter().all(|p| p.kind() == Kind::Float) {
             // All noise for the step in one parallel draw, then split by parameter.
@@ -56,20 +85,32 @@ impl DpSgd {
                 .map(|(mut sum, p)| {
                     let n = p.numel() as i64;
                     let part = noise_flat
-                        .narrow(0, offset, n)
-                        .view(p.size().as_slice())
-                        .to_device(p.device());
+                        .f_narrow(0, offset, n)?
+                        .f_view(p.size().as_slice())?
+                        .f_to_device(p.device())?;
                     offset += n;
-                    let _ = sum.f_add_(&part).and_then(|mut s| s.f_mul_scalar_(scale));
-                    sum
+                    let _ = sum.f_add_(&part)?.f_mul_scalar_(scale)?;
+                    Ok(sum)
                 })
                 .collect();
         }
         sums.into_iter()
             .zip(params)
-            .map(|(sum, p)| (sum + noise.gaussian(&p.size(), std, p.kind(), p.device())) * scale)
+            .map(|(sum, p)| {
+                let z = noise.gaussian(&p.size(), std, p.kind(), p.device());
+                Ok(sum.f_add(&z)?.f_mul_scalar(scale)?)
+            })
             .collect()
     }
+}
+
+/// Why a noisy update could not be formed. The step must stop: there is no safe fallback.
+#[derive(Debug, thiserror::Error)]
+pub enum NoiseError {
+    #[error("the noisy update cannot be formed: {0}")]
+    Mismatch(String),
+    #[error("adding the DP noise failed: {0}")]
+    Torch(#[from] tch::TchError),
 }
 
 #[cfg(test)]
@@ -92,7 +133,7 @@ mod tests {
         let param = Tensor::zeros([200_000], (Kind::Double, Device::Cpu));
         let mut noise = NoiseSource::seeded(11);
         let s = settings(sigma, c);
-        let out = &s.privatize(None, &[param], &mut noise)[0] * s.expected_batch_size();
+        let out = &s.privatize(None, &[param], &mut noise).unwrap()[0] * s.expected_batch_size();
         let n = 200_000.0_f64;
         let mean = out.mean(Kind::Double).double_value(&[]);
         let std = out.std(true).double_value(&[]);
@@ -122,7 +163,9 @@ mod tests {
         };
         let sum = Tensor::from_slice(&[3.0f64, -6.0]);
         let param = Tensor::zeros([2], (Kind::Double, Device::Cpu));
-        let out = s.privatize(Some(vec![sum]), &[param], &mut NoiseSource::seeded(0));
+        let out = s
+            .privatize(Some(vec![sum]), &[param], &mut NoiseSource::seeded(0))
+            .unwrap();
         let v: Vec<f64> = out[0].shallow_clone().try_into().unwrap();
         assert_eq!(v, vec![3.0 / 50.0, -6.0 / 50.0]);
     }
@@ -136,7 +179,7 @@ mod tests {
             Tensor::zeros([7], (Kind::Float, Device::Cpu)),
         ];
         let mut noise = NoiseSource::seeded(2);
-        let out = s.privatize(None, &params, &mut noise);
+        let out = s.privatize(None, &params, &mut noise).unwrap();
         assert_eq!(out[0].size(), vec![300, 300]);
         assert_eq!(out[1].size(), vec![7]);
         let v = &out[0] * s.expected_batch_size();
@@ -147,7 +190,7 @@ mod tests {
             "std {std}"
         );
         // the two parameters get different noise, and a second step new noise
-        let again = s.privatize(None, &params, &mut noise);
+        let again = s.privatize(None, &params, &mut noise).unwrap();
         assert!((&out[0] - &again[0]).abs().max().double_value(&[]) > 0.0);
     }
 
@@ -155,8 +198,8 @@ mod tests {
     fn seeded_noise_is_reproducible() {
         let s = settings(1.0, 1.0);
         let p = [Tensor::zeros([1000], (Kind::Float, Device::Cpu))];
-        let a = s.privatize(None, &p, &mut NoiseSource::seeded(9));
-        let b = s.privatize(None, &p, &mut NoiseSource::seeded(9));
+        let a = s.privatize(None, &p, &mut NoiseSource::seeded(9)).unwrap();
+        let b = s.privatize(None, &p, &mut NoiseSource::seeded(9)).unwrap();
         assert_eq!((&a[0] - &b[0]).abs().max().double_value(&[]), 0.0);
     }
 
@@ -164,9 +207,47 @@ mod tests {
     fn empty_batch_releases_only_scaled_noise() {
         let s = settings(2.0, 1.0);
         let param = Tensor::zeros([10_000], (Kind::Float, Device::Cpu));
-        let out = s.privatize(None, &[param], &mut NoiseSource::seeded(5));
+        let out = s
+            .privatize(None, &[param], &mut NoiseSource::seeded(5))
+            .unwrap();
         let std = out[0].std(true).double_value(&[]);
         let expected = 2.0 / s.expected_batch_size();
         assert!((std / expected - 1.0).abs() < 0.05, "{std} vs {expected}");
+    }
+
+    #[test]
+    fn a_sum_that_does_not_fit_its_parameter_is_an_error_not_an_unnoised_step() {
+        let s = settings(1.0, 1.0);
+        let params = [Tensor::zeros([4], (Kind::Float, Device::Cpu))];
+        let mut noise = NoiseSource::seeded(1);
+        for bad in [
+            vec![Tensor::ones([3], (Kind::Float, Device::Cpu))],
+            vec![Tensor::ones([4], (Kind::Double, Device::Cpu))],
+            vec![],
+            vec![
+                Tensor::ones([4], (Kind::Float, Device::Cpu)),
+                Tensor::ones([4], (Kind::Float, Device::Cpu)),
+            ],
+        ] {
+            let err = s.privatize(Some(bad), &params, &mut noise).unwrap_err();
+            assert!(matches!(err, NoiseError::Mismatch(_)), "{err}");
+        }
+        // the same with noise switched off (σ = 0): still refused
+        let quiet = settings(0.0, 1.0);
+        let bad = vec![Tensor::ones([3], (Kind::Float, Device::Cpu))];
+        assert!(quiet.privatize(Some(bad), &params, &mut noise).is_err());
+    }
+
+    #[test]
+    fn a_failing_noise_addition_is_an_error() {
+        // A sum that passes the shape check but cannot take the noise in place (an expanded
+        // view shares its storage between elements): libtorch refuses, and so must we.
+        let s = settings(1.0, 1.0);
+        let params = [Tensor::zeros([4, 3], (Kind::Float, Device::Cpu))];
+        let expanded = Tensor::ones([1, 3], (Kind::Float, Device::Cpu)).expand([4, 3], false);
+        let err = s
+            .privatize(Some(vec![expanded]), &params, &mut NoiseSource::seeded(1))
+            .unwrap_err();
+        assert!(matches!(err, NoiseError::Torch(_)), "{err}");
     }
 }

@@ -82,7 +82,8 @@ fn to_i64(t: &Tensor) -> Vec<i64> {
     Vec::<i64>::try_from(&t.to_kind(Kind::Int64).to_device(Device::Cpu)).expect("int64 labels")
 }
 
-/// Evaluates the run in `dir`, writes `evaluation.json` and the pictures into it.
+/// Evaluates the run in `dir`, writes `diagnostics/evaluation.json` and the pictures under
+/// `diagnostics/evaluation/` (computed from real data: not covered by ε).
 pub fn evaluate(
     dir: &Path,
     options: &EvaluateOptions,
@@ -158,7 +159,8 @@ pub fn evaluate(
         .then(|| frechet_distance(&real_features, &holdout_features));
 
     tracing::info!("pictures");
-    let picture_dir = dir.join("evaluation");
+    let layout = crate::layout::RunLayout::new(dir);
+    let picture_dir = layout.evaluation_pictures();
     let mut pictures = BTreeMap::new();
     pictures.insert(
         "embedding".to_string(),
@@ -197,7 +199,7 @@ pub fn evaluate(
         pictures,
         seconds: start.elapsed().as_secs_f64(),
     };
-    crate::train::files::write_json(&dir.join("evaluation.json"), &evaluation)?;
+    crate::train::files::write_json(&layout.evaluation(), &evaluation)?;
     Ok(evaluation)
 }
 

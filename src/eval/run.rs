@@ -26,10 +26,11 @@ impl OpenRun {
     /// the data no longer gives the recorded split or the run's sample shape.
     pub fn open(dir: &Path, device: Device) -> anyhow::Result<Self> {
         let (generator, config, vs) = crate::sample::load_generator(dir, device)?;
-        let split_path = dir.join("split.json");
+        let layout = crate::layout::RunLayout::new(dir);
+        let split_path = layout.recorded_split().unwrap_or_else(|| layout.split());
         let Some(recorded) = RunData::read_recorded(dir)? else {
             return Err(InputError::new(format!(
-                "{} has no split.json: without it the members (training split) and \
+                "{} has no diagnostics/split.json: without it the members (training split) and \
                  non-members (holdout split) are unknown",
                 dir.display()
             ))

@@ -131,7 +131,7 @@ pub fn run_point(point: &Point, out: &Path, settings: &PointSettings) -> Row {
                 .attacks
                 .first()
                 .and_then(|a| a.bound_tpr_at_fpr_0_001);
-            row.within_bound = Some(attack.within_bound);
+            row.within_bound = attack.within_bound;
             row.exchangeable = Some(attack.exchangeable);
             row
         }

@@ -7,7 +7,7 @@ use tch::{Device, Kind, Tensor};
 
 use super::plan::SweepPlan;
 use super::point::Row;
-use super::table::markdown;
+use super::table::{display_table, markdown_of, RELEASED_COLUMNS};
 use crate::picture::{encode_grid, palette, Marker, Plot, Series, Style};
 use crate::train::files::write_atomic;
 
@@ -194,9 +194,9 @@ pub fn write_report(
     let any_above = rows
         .iter()
         .any(|r| r.within_bound == Some(false) && r.exchangeable != Some(false));
-    let above_not_exchangeable = rows
+    let not_applicable = rows
         .iter()
-        .any(|r| r.within_bound == Some(false) && r.exchangeable == Some(false));
+        .any(|r| r.is_done() && r.within_bound.is_none() && r.exchangeable == Some(false));
     let summary = format!(
         "dataset `{}`, {}×{} px, {} channel(s), {} epochs, batch {}, δ = {:e}, accountant {}; \
          {} point(s), {} done, {} failed. Machine: {}.",
@@ -217,11 +217,11 @@ pub fn write_report(
         "**At least one attack lies above the bound its run's guarantee allows, with members and \
          non-members drawn alike. That means a bug or a broken guarantee: do not release this \
          model before it is understood.**"
-    } else if above_not_exchangeable {
-        "An attack lies above the bound on a point whose members and non-members are different \
-         subjects (holdout by subject): it separates patients, not necessarily members, and the \
-         per-example bound does not cover that. Train with holdout = examples for a membership \
-         audit."
+    } else if not_applicable {
+        "The bound check is not applicable on points whose members and non-members are \
+         different subjects (holdout by subject): an attack there separates patients, not \
+         necessarily members, and the per-example bound does not cover that. Train with \
+         holdout = examples for a membership audit. Every applicable check lies under the bound."
     } else {
         "Every attack on every DP point lies under the bound its run's guarantee allows."
     };
@@ -241,12 +241,42 @@ pub fn write_report(
         attack can separate them without any leak: there the AUCs overstate leakage, and the \
         bound speaks for one-example-per-subject data such as Fashion-MNIST.";
 
+    // Released under ε: the privacy columns and the samples. Diagnostics: everything computed
+    // from real data (utility, fidelity, attacks), for the data owner only.
+    let (header, body) = display_table(rows);
+    let released_header = &header[..RELEASED_COLUMNS];
+    let released_body: Vec<Vec<String>> = body
+        .iter()
+        .map(|r| r[..RELEASED_COLUMNS].to_vec())
+        .collect();
+    let mut diagnostic_header = header[..2].to_vec();
+    diagnostic_header.extend_from_slice(&header[RELEASED_COLUMNS..]);
+    let diagnostic_body: Vec<Vec<String>> = body
+        .iter()
+        .map(|r| {
+            let mut row = r[..2].to_vec();
+            row.extend_from_slice(&r[RELEASED_COLUMNS..]);
+            row
+        })
+        .collect();
+    let (released_pictures, diagnostic_pictures): (Vec<_>, Vec<_>) = pictures
+        .iter()
+        .partition(|(name, _, _)| RELEASED_PICTURES.contains(name));
     let md = {
         let mut s = format!(
-            "# dpgan privacy/utility sweep\n\n{summary}\n\n{verdict}\n\n## Table\n\n{}\n",
-            markdown(rows)
+            "# dpgan privacy/utility sweep\n\n{summary}\n\n## Part 1: released under ε\n\n\
+             {RELEASED_NOTE}\n\n{}\n",
+            markdown_of(released_header, &released_body)
         );
-        for (name, caption, _) in &pictures {
+        for (name, caption, _) in &released_pictures {
+            s.push_str(&format!("![{name}]({name})\n\n{caption}\n\n"));
+        }
+        s.push_str(&format!(
+            "## Part 2: diagnostics — not covered by ε; for the data owner only\n\n\
+             {DIAGNOSTICS_NOTE}\n\n{verdict}\n\n{}\n",
+            markdown_of(&diagnostic_header, &diagnostic_body)
+        ));
+        for (name, caption, _) in &diagnostic_pictures {
             s.push_str(&format!("![{name}]({name})\n\n{caption}\n\n"));
         }
         s.push_str(&format!("## Reading it\n\n{reading}\n"));
@@ -254,22 +284,71 @@ pub fn write_report(
     };
     write_atomic(&out.join("report.md"), md.as_bytes())?;
 
-    let engine = base64::engine::general_purpose::STANDARD;
     let mut html = String::from(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>dpgan sweep report</title>\
          <style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;line-height:1.4}\
          table{border-collapse:collapse;font-size:0.85em}td,th{border:1px solid #bbb;padding:3px 6px;text-align:right}\
-         img{max-width:100%;border:1px solid #ddd}.warn{color:#a00}</style></head><body>\
+         img{max-width:100%;border:1px solid #ddd}.warn{color:#a00}\
+         section{padding:0.2em 1.2em 1em;margin:1.5em 0;border-radius:6px}\
+         .released{border:3px solid #2a7a2a;background:#f3faf3}\
+         .diagnostics{border:3px solid #b36b00;background:#fff8ec}\
+         .tag{font-size:0.8em;font-weight:bold;padding:2px 8px;border-radius:4px;color:#fff}\
+         .released .tag{background:#2a7a2a}.diagnostics .tag{background:#b36b00}</style></head><body>\
          <h1>dpgan privacy/utility sweep</h1>",
     );
     html.push_str(&format!("<p>{}</p>", escape(&summary)));
+    html.push_str(&format!(
+        "<section class=\"released\"><h2>Part 1: released under ε \
+         <span class=\"tag\">covered by ε</span></h2><p>{}</p>{}",
+        escape(RELEASED_NOTE),
+        html_table(released_header, &released_body)
+    ));
+    for (name, caption, png) in &released_pictures {
+        html.push_str(&html_picture(name, caption, png));
+    }
+    html.push_str("</section>");
+    html.push_str(&format!(
+        "<section class=\"diagnostics\"><h2>Part 2: diagnostics \
+         <span class=\"tag\">NOT covered by ε — for the data owner only</span></h2><p>{}</p>",
+        escape(DIAGNOSTICS_NOTE)
+    ));
     html.push_str(&format!(
         "<p class=\"{}\">{}</p>",
         if any_above { "warn" } else { "" },
         escape(&verdict.replace("**", ""))
     ));
-    html.push_str("<h2>Table</h2><table><tr>");
-    let (header, body) = super::table::display_table(rows);
+    html.push_str(&html_table(&diagnostic_header, &diagnostic_body));
+    for (name, caption, png) in &diagnostic_pictures {
+        html.push_str(&html_picture(name, caption, png));
+    }
+    html.push_str(&format!(
+        "<h3>Reading it</h3><p>{}</p>",
+        escape(&reading.replace('*', ""))
+    ));
+    html.push_str(
+        "<p>Each point's run directory holds what ε covers at its top level (configuration, \
+         ledger and privacy.json, generator, samples) and, under diagnostics/, its split, \
+         evaluation.json and attack.json with their pictures.</p></section></body></html>\n",
+    );
+    let path = out.join("report.html");
+    write_atomic(&path, html.as_bytes())?;
+    Ok(path)
+}
+
+/// Pictures that show only what ε covers (generated samples).
+const RELEASED_PICTURES: &[&str] = &["samples.png"];
+
+const RELEASED_NOTE: &str = "What each point's run releases and its ε covers: the privacy \
+    spent (ε at δ, by the accountant's conservative bound), the noise multiplier σ, the number \
+    of DP-SGD steps, and the generator's samples.";
+
+const DIAGNOSTICS_NOTE: &str = "Everything below was computed from the real data — \
+    classifiers trained on the real training split, distances to real images, attacks using \
+    the real members and non-members — and is not protected by any ε. Keep it with the data; \
+    do not hand it on as private.";
+
+fn html_table(header: &[&str], body: &[Vec<String>]) -> String {
+    let mut html = String::from("<table><tr>");
     for h in header {
         html.push_str(&format!("<th>{}</th>", escape(h)));
     }
@@ -277,28 +356,22 @@ pub fn write_report(
     for row in body {
         html.push_str("<tr>");
         for c in row {
-            let c = if c.is_empty() { "–".to_string() } else { c };
-            html.push_str(&format!("<td>{}</td>", escape(&c)));
+            let c = if c.is_empty() { "–" } else { c.as_str() };
+            html.push_str(&format!("<td>{}</td>", escape(c)));
         }
         html.push_str("</tr>");
     }
     html.push_str("</table>");
-    for (name, caption, png) in &pictures {
-        html.push_str(&format!(
-            "<h2>{}</h2><img alt=\"{name}\" src=\"data:image/png;base64,{}\"><p>{}</p>",
-            escape(name.trim_end_matches(".png")),
-            engine.encode(png),
-            escape(caption)
-        ));
-    }
-    html.push_str(&format!(
-        "<h2>Reading it</h2><p>{}</p>",
-        escape(&reading.replace('*', ""))
-    ));
-    html.push_str("<p>Each point's run directory holds its configuration, split, ledger (privacy.json), evaluation.json and attack.json, and the ROC and audit pictures.</p></body></html>\n");
-    let path = out.join("report.html");
-    write_atomic(&path, html.as_bytes())?;
-    Ok(path)
+    html
+}
+
+fn html_picture(name: &str, caption: &str, png: &[u8]) -> String {
+    format!(
+        "<h3>{}</h3><img alt=\"{name}\" src=\"data:image/png;base64,{}\"><p>{}</p>",
+        escape(name.trim_end_matches(".png")),
+        base64::engine::general_purpose::STANDARD.encode(png),
+        escape(caption)
+    )
 }
 
 fn escape(s: &str) -> String {

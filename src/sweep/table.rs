@@ -47,10 +47,11 @@ fn cells(r: &Row) -> Vec<String> {
 }
 
 fn within(r: &Row) -> String {
-    match r.within_bound {
-        Some(true) => "yes".into(),
-        Some(false) => "NO".into(),
-        None => String::new(),
+    match (r.within_bound, r.exchangeable) {
+        (Some(true), _) => "yes".into(),
+        (Some(false), _) => "NO".into(),
+        (None, Some(false)) => "n/a (by subject)".into(),
+        (None, _) => String::new(),
     }
 }
 
@@ -71,6 +72,10 @@ pub fn write_tables(rows: &[Row], out: &Path) -> anyhow::Result<()> {
     crate::train::files::write_json(&out.join("table.json"), &rows)?;
     write_atomic(&out.join("table.md"), markdown(rows).as_bytes())
 }
+
+/// The display table's first columns that ε covers (target, replicate, status, ε, δ, σ,
+/// steps); the others come from real data (utility, fidelity, attacks).
+pub const RELEASED_COLUMNS: usize = 7;
 
 /// The columns a person reads (Markdown table and HTML report), and each row's cells.
 pub fn display_table(rows: &[Row]) -> (Vec<&'static str>, Vec<Vec<String>>) {
@@ -128,13 +133,18 @@ pub fn display_table(rows: &[Row]) -> (Vec<&'static str>, Vec<Vec<String>>) {
 /// The table in Markdown (also the report's).
 pub fn markdown(rows: &[Row]) -> String {
     let (header, body) = display_table(rows);
+    markdown_of(&header, &body)
+}
+
+/// A Markdown table of the given header and cells.
+pub fn markdown_of(header: &[&str], body: &[Vec<String>]) -> String {
     let mut md = format!(
         "| {} |\n|{}\n",
         header.join(" | "),
         "---|".repeat(header.len())
     );
     for row in body {
-        let row: Vec<String> = row.iter().map(|c| c.replace('|', "/")).collect();
+        let row: Vec<String> = row.iter().map(|c| c.replace('|', "/")).collect::<Vec<_>>();
         md.push_str(&format!("| {} |\n", row.join(" | ")));
     }
     md

@@ -8,9 +8,37 @@
 //!
 //! Privacy: each real example is augmented on its own, so its pair's gradient is still a
 //! function of that example alone and is clipped as one sample; the accounting is unchanged.
-//! The augmentation's randomness (libtorch's generator) only has to be random, not secret.
+//! In the private step the offsets are drawn from the run's CSPRNG ([`Draws::Secret`]): were
+//! they a known stream assigned by position in the Poisson batch, adding one example would
+//! shift every later example's augmentation, and the neighbouring batches would differ in more
+//! than one term. Elsewhere (generator steps, non-private runs) libtorch's generator serves.
 use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
+
+use crate::dp::NoiseSource;
+
+/// Where the augmentation's random offsets come from.
+pub enum Draws<'a> {
+    /// libtorch's global generator: random, not secret.
+    Libtorch,
+    /// The run's noise source (a CSPRNG unless the run is seeded).
+    Secret(&'a mut NoiseSource),
+}
+
+impl Draws<'_> {
+    /// `[b, 1, 1, 1]` integers uniform in `low..high`, on `device`.
+    fn integers(&mut self, low: i64, high: i64, b: i64, device: tch::Device) -> Tensor {
+        match self {
+            Draws::Libtorch => Tensor::randint_low(low, high, [b, 1, 1, 1], (Kind::Int64, device)),
+            Draws::Secret(noise) => {
+                let values: Vec<i64> = (0..b).map(|_| noise.integer(low, high)).collect();
+                Tensor::from_slice(&values)
+                    .view([b, 1, 1, 1])
+                    .to_device(device)
+            }
+        }
+    }
+}
 
 /// Strengths of the augmentations, as fractions of the image side.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -43,16 +71,22 @@ impl Augment {
         Ok(())
     }
 
-    /// `x` (`[B, C, H, W]`) with each image translated and cut out independently.
+    /// `x` (`[B, C, H, W]`) with each image translated and cut out independently, offsets
+    /// from libtorch's generator.
     pub fn apply(&self, x: &Tensor) -> Tensor {
-        let cut = cutout(&translate(x, self.translation), self.cutout);
+        self.apply_with(x, &mut Draws::Libtorch)
+    }
+
+    /// The same with offsets from `draws`.
+    pub fn apply_with(&self, x: &Tensor, draws: &mut Draws) -> Tensor {
+        let cut = cutout(&translate(x, self.translation, draws), self.cutout, draws);
         cut.contiguous()
     }
 }
 
 /// Each image shifted by a random integer (dy, dx), |dy| ≤ ratio·H, |dx| ≤ ratio·W, with zeros
 /// shifted in.
-fn translate(x: &Tensor, ratio: f64) -> Tensor {
+fn translate(x: &Tensor, ratio: f64, draws: &mut Draws) -> Tensor {
     let (b, c, h, w) = x.size4().expect("images are [B, C, H, W]");
     let (sh, sw) = (
         (h as f64 * ratio).round() as i64,
@@ -62,19 +96,22 @@ fn translate(x: &Tensor, ratio: f64) -> Tensor {
         return x.shallow_clone();
     }
     let device = x.device();
-    let shift = |s: i64| Tensor::randint_low(-s, s + 1, [b, 1, 1, 1], (Kind::Int64, device));
+    let (dy, dx) = (
+        draws.integers(-sh, sh + 1, b, device),
+        draws.integers(-sw, sw + 1, b, device),
+    );
     // out[y, x] = padded[y + sh + dy, x + sw + dx]
     let padded = x.constant_pad_nd([sw, sw, sh, sh]);
-    let rows = (Tensor::arange(h, (Kind::Int64, device)).view([1, 1, h, 1]) + sh + shift(sh))
+    let rows = (Tensor::arange(h, (Kind::Int64, device)).view([1, 1, h, 1]) + sh + dy)
         .expand([b, c, h, w + 2 * sw], false);
-    let cols = (Tensor::arange(w, (Kind::Int64, device)).view([1, 1, 1, w]) + sw + shift(sw))
+    let cols = (Tensor::arange(w, (Kind::Int64, device)).view([1, 1, 1, w]) + sw + dx)
         .expand([b, c, h, w], false);
     padded.gather(2, &rows, false).gather(3, &cols, false)
 }
 
 /// Each image with a random square of side ratio·H × ratio·W set to zero; the square's centre
 /// is anywhere in the image, so it may be partly outside.
-fn cutout(x: &Tensor, ratio: f64) -> Tensor {
+fn cutout(x: &Tensor, ratio: f64, draws: &mut Draws) -> Tensor {
     let (b, _, h, w) = x.size4().expect("images are [B, C, H, W]");
     let (ch, cw) = (
         (h as f64 * ratio).round() as i64,
@@ -84,10 +121,8 @@ fn cutout(x: &Tensor, ratio: f64) -> Tensor {
         return x.shallow_clone();
     }
     let device = x.device();
-    let start = |side: i64, cut: i64| {
-        Tensor::randint_low(0, side, [b, 1, 1, 1], (Kind::Int64, device)) - cut / 2
-    };
-    let (y0, x0) = (start(h, ch), start(w, cw));
+    let y0 = draws.integers(0, h, b, device) - ch / 2;
+    let x0 = draws.integers(0, w, b, device) - cw / 2;
     let ys = Tensor::arange(h, (Kind::Int64, device)).view([1, 1, h, 1]);
     let xs = Tensor::arange(w, (Kind::Int64, device)).view([1, 1, 1, w]);
     let inside = ys.ge_tensor(&y0).logical_and(&ys.lt_tensor(&(&y0 + ch)));
@@ -108,7 +143,7 @@ mod tests {
         // (8 + dy, 8 + dx), |dy|, |dx| ≤ 2, and the shifts vary
         let x = Tensor::zeros([200, 1, 16, 16], (Kind::Float, Device::Cpu));
         let _ = x.narrow(2, 8, 1).narrow(3, 8, 1).fill_(1.0);
-        let y = translate(&x, 0.125);
+        let y = translate(&x, 0.125, &mut Draws::Libtorch);
         assert_eq!(y.size(), x.size());
         let sums = y.sum_dim_intlist([1, 2, 3].as_slice(), false, Kind::Float);
         assert_eq!(sums.min().double_value(&[]), 1.0, "the pixel never leaves");
@@ -124,7 +159,7 @@ mod tests {
     #[test]
     fn cutout_zeroes_one_square_of_the_given_side() {
         let x = Tensor::ones([300, 1, 16, 16], (Kind::Float, Device::Cpu));
-        let y = cutout(&x, 0.5);
+        let y = cutout(&x, 0.5, &mut Draws::Libtorch);
         let zeros = (&y * -1.0 + 1.0).sum_dim_intlist([1, 2, 3].as_slice(), false, Kind::Float);
         // an 8×8 square, partly outside the image at times
         assert_eq!(zeros.max().double_value(&[]), 64.0);
@@ -152,5 +187,23 @@ mod tests {
         };
         assert!(bad.validate().unwrap_err().contains("translation"));
         assert!(Augment::default().validate().is_ok());
+    }
+
+    #[test]
+    fn secret_draws_cover_every_shift_and_are_reproducible_when_seeded() {
+        let x = Tensor::zeros([200, 1, 16, 16], (Kind::Float, Device::Cpu));
+        let _ = x.narrow(2, 8, 1).narrow(3, 8, 1).fill_(1.0);
+        let shifted = |seed| {
+            let mut noise = NoiseSource::seeded(seed);
+            translate(&x, 0.125, &mut Draws::Secret(&mut noise))
+                .view([200, 256])
+                .argmax(1, false)
+        };
+        let (a, b, c) = (shifted(4), shifted(4), shifted(5));
+        assert!(a.equal(&b), "the same seed, the same offsets");
+        assert!(!a.equal(&c), "another seed, other offsets");
+        let rows = &a / 16;
+        assert_eq!(rows.min().int64_value(&[]), 6);
+        assert_eq!(rows.max().int64_value(&[]), 10);
     }
 }

@@ -8,7 +8,10 @@
 //!
 //! *Why the accounting holds:* x̃_i is drawn from the generator with fresh noise, independently
 //! of the real data given what has already been released (the generator has only ever seen
-//! the discriminator's privatised updates). Adding or removing one real example adds or
+//! the discriminator's privatised updates). The partners' classes and latent noise, and the
+//! augmentation offsets, come from the run's CSPRNG, so they are secret as well as fresh: the
+//! adversary cannot tell which partner an example would get, and adding an example adds one
+//! pair whose partner is distributed like every other. Adding or removing one real example adds or
 //! removes one pair, whose clipped gradient has norm ≤ C, so each step is the
 //! Poisson-subsampled Gaussian mechanism with sensitivity C that the ledger records. An empty
 //! batch releases noise alone.
@@ -22,7 +25,7 @@
 //! too is over-conservative, as in Opacus's DCGAN example, but keeps the halves balanced.
 use tch::{Kind, Tensor};
 
-use super::augment::Augment;
+use super::augment::{Augment, Draws};
 use crate::dp::{clipped_gradients_of_groups, step::DpSgd, NoiseSource, Tape};
 use crate::model::{Discriminator, DiscriminatorOutput};
 
@@ -44,8 +47,13 @@ pub struct LossOptions {
 impl LossOptions {
     /// The discriminator's input: `x`, augmented if asked.
     pub fn input(&self, x: &Tensor) -> Tensor {
+        self.input_with(x, &mut Draws::Libtorch)
+    }
+
+    /// The same, augmentation offsets from `draws`.
+    pub fn input_with(&self, x: &Tensor, draws: &mut Draws) -> Tensor {
         match &self.augment {
-            Some(augment) => augment.apply(x),
+            Some(augment) => augment.apply_with(x, draws),
             None => x.shallow_clone(),
         }
     }
@@ -63,7 +71,7 @@ pub fn private_grads(
 ) -> anyhow::Result<(Vec<Tensor>, StepLosses)> {
     let alpha = options.alpha;
     let Some(((x, y), (fake, fake_labels))) = pairs else {
-        return Ok((dp.privatize(None, d_params, noise), None));
+        return Ok((dp.privatize(None, d_params, noise)?, None));
     };
     let b = y.size()[0];
     anyhow::ensure!(
@@ -71,7 +79,7 @@ pub fn private_grads(
         "a private update needs as many generated examples as real ones"
     );
     let mut tape = Tape::new();
-    let input = options.input(&Tensor::cat(&[x, fake], 0));
+    let input = options.input_with(&Tensor::cat(&[x, fake], 0), &mut Draws::Secret(noise));
     let out = discriminator.forward(&input, Some(&mut tape));
     let (real_out, fake_out) = out.split_at(b);
     let real = d_loss(&real_out, y, true, alpha);
@@ -85,7 +93,7 @@ pub fn private_grads(
     let clipped =
         clipped_gradients_of_groups(&discriminator.layers(), &tape, &total, dp.clipping, 2)?;
     Ok((
-        dp.privatize(Some(clipped.grads), d_params, noise),
+        dp.privatize(Some(clipped.grads), d_params, noise)?,
         Some(losses),
     ))
 }

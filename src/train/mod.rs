@@ -2,7 +2,8 @@
 //!
 //! - [`config`]: the run's configuration (`config.json`).
 //! - [`privacy_plan`]: σ and the number of steps, from the budget, before the first step.
-//! - [`trainer`]: the loop; `privacy.json`, `metrics.jsonl`, checkpoints, final weights.
+//! - [`trainer`]: the loop; `privacy.json`, `ledger.json`, checkpoints, final weights.
+//! - [`metrics`]: `metrics.jsonl` (generated data only) and `diagnostics/metrics-real.jsonl`.
 //! - [`d_step`]: one discriminator update, private (real and generated examples clipped in
 //!   pairs) or not.
 //! - [`source`]: the configured dataset and its by-subject split; [`data`]: tensors in.
@@ -16,6 +17,7 @@ pub mod d_step;
 pub mod data;
 pub mod ema;
 pub mod files;
+pub mod metrics;
 pub mod privacy_plan;
 pub mod source;
 pub mod trainer;

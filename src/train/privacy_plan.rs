@@ -93,3 +93,42 @@ pub fn plan(config: &TrainConfig, dataset_size: usize) -> anyhow::Result<Privacy
         }
     }
 }
+
+/// The most of `remaining` further steps at (σ, q) that keep the ledger's ε within `target`:
+/// after a crash whose lost steps had written outputs, the resumed run counts them twice and
+/// stops at the budget rather than overshoot it.
+pub fn steps_within_budget(
+    ledger: &privacy_accounting::Ledger,
+    config: &TrainConfig,
+    sigma: f64,
+    q: f64,
+    target: f64,
+    remaining: u64,
+) -> anyhow::Result<u64> {
+    let p = &config.privacy;
+    let epsilon_after = |k: u64| -> anyhow::Result<f64> {
+        let mut l = ledger.clone();
+        l.record(DpEvent::self_composed(
+            DpEvent::poisson_sampled_gaussian(sigma, q),
+            k,
+        ));
+        Ok(l.epsilon(p.delta, p.accountant)?)
+    };
+    if epsilon_after(remaining)? <= target {
+        return Ok(remaining);
+    }
+    // The largest k < remaining with ε ≤ target (ε grows with k); 0 when none fits.
+    let (mut lo, mut hi) = (0u64, remaining - 1);
+    if ledger.steps() > 0 && epsilon_after(0)? > target {
+        return Ok(0);
+    }
+    while lo < hi {
+        let mid = lo + (hi - lo).div_ceil(2);
+        if epsilon_after(mid)? <= target {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    Ok(lo)
+}

@@ -3,7 +3,8 @@
 //! The training split becomes the tensors the discriminator sees; the holdout split is what the
 //! attacks use as non-members and the test split what utility is measured on. The same
 //! configuration always gives the same split (it is seeded), and the run records it in
-//! `split.json` so that a later `evaluate` or `attack` can check it is looking at the same one.
+//! `diagnostics/split.json` (the membership is not covered by ε) so that a later `evaluate` or
+//! `attack` can check it is looking at the same one.
 use std::path::Path;
 
 use tch::{Device, Kind};
@@ -11,6 +12,7 @@ use tch::{Device, Kind};
 use super::config::TrainConfig;
 use super::data::TensorDataset;
 use crate::data::{self, Dataset, LoadOptions, Sample, Split};
+use crate::layout::RunLayout;
 use crate::InputError;
 
 /// A dataset and its split.
@@ -99,9 +101,12 @@ impl RunData {
         Ok(())
     }
 
-    /// Reads `split.json` of a run.
+    /// Reads the recorded split of a run (`diagnostics/split.json`, or `split.json` in the
+    /// old layout).
     pub fn read_recorded(run_dir: &Path) -> anyhow::Result<Option<Split>> {
-        let path = run_dir.join("split.json");
+        let Some(path) = RunLayout::new(run_dir).split_for_reading() else {
+            return Ok(None);
+        };
         let Ok(text) = std::fs::read_to_string(&path) else {
             return Ok(None);
         };
@@ -114,12 +119,14 @@ impl RunData {
     /// Writes `split.json` into a new run, or, for a resumed run, adopts the recorded split
     /// (refusing data that changed: it would silently change who the members are).
     pub fn record_split(&mut self, run_dir: &Path, resume: bool) -> anyhow::Result<()> {
-        let path = run_dir.join("split.json");
+        let layout = RunLayout::new(run_dir);
         if resume {
             if let Some(recorded) = Self::read_recorded(run_dir)? {
+                let path = layout.recorded_split().unwrap_or_else(|| layout.split());
                 return self.adopt(recorded, &path);
             }
         }
+        let path = layout.split();
         super::files::write_atomic(&path, serde_json::to_string_pretty(&self.split)?.as_bytes())
     }
 }

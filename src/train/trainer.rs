@@ -4,8 +4,13 @@
 //! generated one and takes the private update of [`super::d_step`] (each pair clipped to C as
 //! one sample, noise σC on the sum, division by qN): one ledger event per step. Generator
 //! steps are post-processing of the private discriminator and cost no privacy.
-use std::fs::OpenOptions;
-use std::io::Write;
+//!
+//! **Every output is covered by the ledger before it is written.** Whenever a step writes
+//! anything (a metrics line, a sample grid, a checkpoint, the final weights), `ledger.json` is
+//! first replaced, durably, by the ledger through that step. A crash loses the steps since the
+//! last checkpoint, and a resume runs them again with fresh noise; where some of the lost steps
+//! had already written outputs, the resumed ledger starts from `ledger.json` and so counts them
+//! as well as their reruns. A crash and resume can only over-count ε, never under-count it.
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -20,10 +25,12 @@ use super::config::TrainConfig;
 use super::d_step::{d_loss, nonprivate_grads, private_grads, LossOptions};
 use super::ema::Ema;
 use super::files::write_json;
-use super::privacy_plan::{plan, PrivacyPlan};
+use super::metrics::{MetricsFiles, Window};
+use super::privacy_plan::{plan, steps_within_budget, PrivacyPlan};
 use super::source::{Part, RunData};
 use crate::bench::dp_step::parse_device;
 use crate::dp::{poisson::poisson_sample, step::DpSgd, validate::validate, NoiseSource};
+use crate::layout::RunLayout;
 use crate::model::{Discriminator, Generator};
 use crate::InputError;
 
@@ -48,20 +55,41 @@ pub struct PrivacyReport {
     pub accountant: privacy_accounting::AccountantKind,
     /// `secure` (CSPRNG from the OS) or `seeded` (reproducible, not secure).
     pub rng: crate::dp::noise::RngKind,
+    /// Steps run again after a crash whose first run had already written outputs: the ledger
+    /// counts both (it holds `steps + repeated_steps` steps).
+    #[serde(default)]
+    pub repeated_steps: u64,
+    /// What one unit of privacy is: the neighbouring datasets ε is stated for.
+    #[serde(default)]
+    pub privacy_unit: String,
+    /// What the guarantee takes as given.
+    #[serde(default)]
+    pub assumptions: Vec<String>,
     pub ledger: Ledger,
 }
 
-/// One line of `metrics.jsonl`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MetricsLine {
-    pub step: u64,
-    pub epoch: f64,
-    pub d_loss_real: f64,
-    pub d_loss_fake: f64,
-    pub g_loss: f64,
-    pub real_batch: usize,
-    pub epsilon: Option<f64>,
-    pub samples_per_s: f64,
+/// The privacy unit, as recorded in `privacy.json`.
+pub const PRIVACY_UNIT: &str = "one preprocessed training sample (a 2D slice, or a slab of \
+     consecutive slices, after per-volume intensity normalisation, reorientation and resizing); \
+     add/remove-one neighbours. A subject with k samples in the training split is protected at \
+     group-privacy level k (ε grows up to k·ε).";
+
+/// The assumptions of the guarantee, as recorded in `privacy.json`.
+pub fn privacy_assumptions() -> Vec<String> {
+    [
+        "The training-set size N (and so q = batch / N and the number of steps) is treated as \
+         public: it is published in this file.",
+        "Per-volume intensity normalisation (0.5–99.5 % percentiles of each volume) is part of \
+         the preprocessing that defines a sample; a volume's other slices influence a slice's \
+         values, so the unit is the preprocessed sample, not the raw scan.",
+        "Hyperparameters were not tuned on this data's utility (tuning spends privacy no ledger \
+         counts; Papernot & Steinke 2022).",
+        "Noise, Poisson sampling, generated partners and their augmentation come from the CSPRNG \
+         recorded under `rng`; a `seeded` run is reproducible and not secure.",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
 }
 
 /// What a finished (or budget-stopped) run reports.
@@ -95,6 +123,7 @@ pub fn train(
 ) -> anyhow::Result<TrainOutcome> {
     let resume = options.resume;
     let started = Instant::now();
+    let layout = RunLayout::new(run_dir);
     if resume {
         // A resumed run keeps the members it recorded (if the data still fit them).
         run_data.record_split(run_dir, true)?;
@@ -130,9 +159,10 @@ pub fn train(
         );
     }
     let n = data.len();
-    let plan: PrivacyPlan = plan(config, n)?;
+    let mut plan: PrivacyPlan = plan(config, n)?;
     prepare_run_dir(run_dir, resume)?;
     if !resume {
+        layout.write_readmes()?;
         write_json(&run_dir.join("config.json"), config)?;
         run_data.record_split(run_dir, false)?;
     }
@@ -192,6 +222,35 @@ pub fn train(
             .map_err(InputError::new)?;
         ledger = state.ledger;
         step = state.step;
+        // Steps after the checkpoint whose outputs were written before the crash stay counted.
+        if let Some(released) = read_released_ledger(&layout)? {
+            if released.steps() > ledger.steps() {
+                tracing::warn!(
+                    lost = released.steps() - ledger.steps(),
+                    "steps after the last checkpoint had written outputs before the crash: the \
+                     ledger keeps them, and counts their reruns as well"
+                );
+                ledger = released;
+                // Counting them twice must not take ε past the target: stop at the budget.
+                if let (Some(target), Some(sigma)) =
+                    (config.privacy.target_epsilon, plan.noise_multiplier)
+                {
+                    let remaining = plan.steps.saturating_sub(step);
+                    let fit = steps_within_budget(
+                        &ledger,
+                        config,
+                        sigma,
+                        plan.sample_rate,
+                        target,
+                        remaining,
+                    )?;
+                    if fit < remaining {
+                        plan.steps = step + fit;
+                        plan.truncated_by_budget = true;
+                    }
+                }
+            }
+        }
         tracing::info!(step, "resumed from {}", dir.display());
     }
 
@@ -226,15 +285,14 @@ pub fn train(
         [classes * GRID_COLUMNS, config.model.latent_dim],
         (Kind::Float, device),
     );
-    let mut metrics = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(run_dir.join("metrics.jsonl"))
-        .with_context(|| format!("cannot write {}", run_dir.join("metrics.jsonl").display()))?;
-    let (mut sum_real, mut sum_fake, mut sum_g, mut window_samples) = (0.0, 0.0, 0.0, 0usize);
-    // Steps with a loss to average (an empty Poisson batch has none).
-    let mut loss_steps = 0usize;
-    let mut window_start = Instant::now();
+    let mut metrics = MetricsFiles::open(&layout)?;
+    let mut window = Window::default();
+    // Examples per step in expectation (real and generated): not the realised batch, which
+    // depends on the data.
+    let expected_samples = match &dp {
+        Some(dp) => 2.0 * dp.expected_batch_size(),
+        None => 2.0 * config.batch_size as f64,
+    };
 
     let run_span = tracing::info_span!("train", run = %run_dir.display()).entered();
     let mut epoch_span = tracing::info_span!(
@@ -250,11 +308,18 @@ pub fn train(
         };
         let (grads, losses) = match &dp {
             Some(dp) => {
-                // Each real example is paired with a generated one (see `d_step`).
+                // Each real example is paired with a generated one (see `d_step`), whose class
+                // and latent noise come from the CSPRNG.
                 let real = (!indices.is_empty()).then(|| data.batch(&indices, device));
                 let fake = real.as_ref().map(|(_, y)| {
-                    let labels = Tensor::randint(classes, [y.size()[0]], (Kind::Int64, device));
-                    (tch::no_grad(|| generator.sample(&labels, device)), labels)
+                    let labels = secret_labels(&mut noise, y.size()[0], classes, device);
+                    let z = noise.gaussian(
+                        &[y.size()[0], config.model.latent_dim],
+                        1.0,
+                        Kind::Float,
+                        device,
+                    );
+                    (tch::no_grad(|| generator.forward(&labels, &z)), labels)
                 });
                 let pairs = real.as_ref().zip(fake.as_ref());
                 private_grads(
@@ -278,62 +343,65 @@ pub fn train(
             ledger.record_step(dp.noise_multiplier, dp.sample_rate);
         }
         step += 1;
+        window.discriminator_step(expected_samples, losses, indices.len());
 
-        // Generator: post-processing of the private discriminator.
+        // Generator: post-processing of the private discriminator. The discriminator's loss
+        // and accuracy on these fresh generated samples are private too (no real data).
         if step % config.optim.d_steps_per_g_step as u64 == 0 {
             let labels = Tensor::randint(classes, [fake_batch], (Kind::Int64, device));
             let images = generator.sample(&labels, device);
-            let g_loss = d_loss(
-                &discriminator.forward(&loss_options.input(&images), None),
-                &labels,
-                true,
-                alpha,
-            )
-            .mean(Kind::Float);
+            let out = discriminator.forward(&loss_options.input(&images), None);
+            let g_loss = d_loss(&out, &labels, true, alpha).mean(Kind::Float);
             let g_grads = Tensor::f_run_backward(&[&g_loss], &g_params, false, false)?;
             adam_g.step(&g_grads);
             if let Some(ema) = &mut ema {
                 ema.update(&g_params);
             }
-            sum_g += g_loss.double_value(&[]);
+            let (d_generated, d_accuracy) = tch::no_grad(|| {
+                let detached = crate::model::DiscriminatorOutput {
+                    real_fake: out.real_fake.detach(),
+                    class: out.class.detach(),
+                };
+                (
+                    d_loss(&detached, &labels, false, alpha)
+                        .mean(Kind::Float)
+                        .double_value(&[]),
+                    detached
+                        .real_fake
+                        .lt(0.0)
+                        .to_kind(Kind::Float)
+                        .mean(Kind::Float)
+                        .double_value(&[]),
+                )
+            });
+            window.generator_step(g_loss.double_value(&[]), d_generated, d_accuracy);
         }
-        if let Some((real, fake)) = losses {
-            sum_real += real;
-            sum_fake += fake;
-            loss_steps += 1;
-        }
-        window_samples += indices.len() * 2;
 
         let last = step == plan.steps;
-        if step % config.log_every as u64 == 0 || last {
-            let k = (step - 1) % config.log_every as u64 + 1;
+        let log_now = step % config.log_every as u64 == 0 || last;
+        let checkpoint_now = step % config.checkpoint_every as u64 == 0 || last;
+        let epoch = (step as f64 * plan.sample_rate).floor() as u64;
+        let grid_now = epoch > ((step - 1) as f64 * plan.sample_rate).floor() as u64 || last;
+        if log_now || checkpoint_now || grid_now {
+            // The ledger through this step is on disk before anything derived from it is.
+            write_json(&layout.ledger(), &ledger)?;
+        }
+        if log_now {
             let epsilon = match &dp {
                 Some(_) => Some(ledger.epsilon(config.privacy.delta, config.privacy.accountant)?),
                 None => None,
             };
-            let line = MetricsLine {
-                step,
-                epoch: step as f64 * plan.sample_rate,
-                d_loss_real: sum_real / loss_steps.max(1) as f64,
-                d_loss_fake: sum_fake / loss_steps.max(1) as f64,
-                g_loss: sum_g / (k as f64 / config.optim.d_steps_per_g_step as f64).max(1.0),
-                real_batch: indices.len(),
-                epsilon,
-                samples_per_s: window_samples as f64 / window_start.elapsed().as_secs_f64(),
-            };
-            writeln!(metrics, "{}", serde_json::to_string(&line)?)?;
-            metrics.flush()?;
+            let (line, real) = window.close(step, plan.sample_rate, epsilon);
+            metrics.write(&line, &real)?;
             if let Some(bar) = &bar {
                 bar.set_message(match epsilon {
-                    Some(e) => format!("ε = {e:.3}, {:.0} samples/s", line.samples_per_s),
-                    None => format!("non-private, {:.0} samples/s", line.samples_per_s),
+                    Some(e) => format!("ε = {e:.3}, {:.0} samples/s", line.expected_samples_per_s),
+                    None => format!("non-private, {:.0} samples/s", line.expected_samples_per_s),
                 });
             }
             tracing::debug!(?line);
-            (sum_real, sum_fake, sum_g, window_samples, loss_steps) = (0.0, 0.0, 0.0, 0, 0);
-            window_start = Instant::now();
         }
-        if step % config.checkpoint_every as u64 == 0 || last {
+        if checkpoint_now {
             let mut tensors = named("g", &g_params);
             if let Some(ema) = &ema {
                 tensors.extend(named("g_ema", ema.shadow()));
@@ -349,13 +417,9 @@ pub fn train(
                 },
                 &tensors,
             )?;
-            if options.halt_after_step == Some(step) {
-                std::process::abort();
-            }
         }
         // A sample grid (one row per class) whenever an epoch completes, and at the end.
-        let epoch = (step as f64 * plan.sample_rate).floor() as u64;
-        if epoch > ((step - 1) as f64 * plan.sample_rate).floor() as u64 || last {
+        if grid_now {
             let released = if ema.is_some() { &averaged } else { &generator };
             let images = tch::no_grad(|| released.forward(&grid_labels, &grid_noise));
             let name = if last {
@@ -371,6 +435,9 @@ pub fn train(
             tracing::debug!(epoch, "epoch done");
             drop(epoch_span);
             epoch_span = tracing::info_span!("epoch", epoch = epoch + 1).entered();
+        }
+        if options.halt_after_step == Some(step) {
+            std::process::abort();
         }
         if let Some(bar) = &bar {
             bar.set_position(step);
@@ -406,9 +473,13 @@ pub fn train(
         stopped_at_budget: plan.truncated_by_budget,
         accountant: config.privacy.accountant,
         rng: noise.kind(),
+        repeated_steps: ledger.steps().saturating_sub(step),
+        privacy_unit: PRIVACY_UNIT.to_string(),
+        assumptions: privacy_assumptions(),
         ledger,
     };
     write_json(&run_dir.join("privacy.json"), &report)?;
+    crate::release::write_release_report(&layout, &report, config)?;
     if plan.truncated_by_budget {
         tracing::warn!(
             steps = step,
@@ -512,4 +583,22 @@ fn progress_bar(total: u64, position: u64) -> indicatif::ProgressBar {
     );
     bar.set_position(position);
     bar
+}
+
+/// `ledger.json`: the ledger through the last step that wrote anything (absent before the first
+/// output, and in runs from before it existed).
+fn read_released_ledger(layout: &RunLayout) -> anyhow::Result<Option<Ledger>> {
+    let path = layout.ledger();
+    if !path.exists() {
+        return Ok(None);
+    }
+    Ledger::load(&path)
+        .map(Some)
+        .map_err(|e| InputError::new(format!("{} is damaged: {e}", path.display())).into())
+}
+
+/// `count` class labels uniform over `classes`, from the run's CSPRNG.
+fn secret_labels(noise: &mut NoiseSource, count: i64, classes: i64, device: Device) -> Tensor {
+    let labels: Vec<i64> = (0..count).map(|_| noise.integer(0, classes)).collect();
+    Tensor::from_slice(&labels).to_device(device)
 }

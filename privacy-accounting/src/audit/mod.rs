@@ -42,5 +42,5 @@ pub use bound_check::{check_bound, BoundCheck};
 pub use clopper_pearson::{clopper_pearson, one_sided_lower, one_sided_upper};
 pub use empirical_epsilon::{epsilon_lower_bound, max_epsilon_lower_bound};
 pub use roc::{RocCurve, RocPoint};
-pub use summary::{AttackSummary, AuditOptions, RocXy, TopKShare};
+pub use summary::{family_confidence, AttackSummary, AuditOptions, RocXy, TopKShare};
 pub use top_k::top_k_member_share;

@@ -14,6 +14,11 @@ pub struct AuditOptions {
     pub top_k: Vec<usize>,
     /// At most this many ROC points in the summary (default 200; at least 2 are kept).
     pub roc_points: usize,
+    /// Confidence of the bound check alone, when it is one of a family of checks whose joint
+    /// verdict must hold at `confidence` (Bonferroni: `1 − (1 − confidence)/k` for k checks).
+    /// `None`: `confidence`.
+    #[serde(default)]
+    pub bound_confidence: Option<f64>,
 }
 
 impl Default for AuditOptions {
@@ -22,8 +27,20 @@ impl Default for AuditOptions {
             confidence: 0.95,
             top_k: vec![10, 50, 100],
             roc_points: 200,
+            bound_confidence: None,
         }
     }
+}
+
+/// The per-check confidence that makes `checks` checks hold jointly at `confidence`
+/// (Bonferroni).
+///
+/// ```
+/// let c = privacy_accounting::audit::family_confidence(0.95, 10);
+/// assert!((c - 0.995).abs() < 1e-12);
+/// ```
+pub fn family_confidence(confidence: f64, checks: usize) -> f64 {
+    1.0 - (1.0 - confidence) / checks.max(1) as f64
 }
 
 /// The share of members among an attack's `k` most confident guesses.
@@ -117,8 +134,9 @@ impl AttackSummary {
         let (tpr_01, tpr_01_ci) = tpr_at(0.01)?;
         let (tpr_001, tpr_001_ci) = tpr_at(0.001)?;
         let (epsilon_lower_bound, _) = max_epsilon_lower_bound(&curve, delta, confidence)?;
+        let bound_confidence = options.bound_confidence.unwrap_or(confidence);
         let check = profile
-            .map(|p| check_bound(p, &curve, confidence))
+            .map(|p| check_bound(p, &curve, bound_confidence))
             .transpose()?;
         let bound_at = |fpr: f64| {
             profile.map(|p| {
