@@ -51,6 +51,7 @@ pub const RELEASABLE_METRICS: &[&str] = &[
     "g_loss",
     "d_loss_generated",
     "d_accuracy_generated",
+    "n_d",
     "expected_samples_per_s",
 ];
 

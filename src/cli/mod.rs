@@ -41,10 +41,50 @@ pub enum Command {
     Attack(AttackArgs),
     /// Copy the part of a run that its ε covers (weights, samples, ledger, private metrics).
     Release(ReleaseArgs),
+    /// Before a private run: σ, q, epochs and the noise-to-signal of each batch size for a
+    /// target ε and a compute budget.
+    Plan(PlanArgs),
     /// Train, evaluate and attack over a list of ε budgets; one table and one report.
     Sweep(Box<sweep::SweepArgs>),
     /// Inspect datasets (`dpgan data inspect`).
     Data(DataArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Target ε.
+    #[arg(long)]
+    pub epsilon: f64,
+    #[arg(long, default_value_t = 1e-5)]
+    pub delta: f64,
+    /// Training examples N.
+    #[arg(long)]
+    pub dataset_size: usize,
+    /// Discriminator steps S, the same for every batch size…
+    #[arg(long, conflicts_with = "examples")]
+    pub d_steps: Option<u64>,
+    /// …or a compute budget in examples: S = examples / batch.
+    #[arg(long)]
+    pub examples: Option<u64>,
+    /// Candidate expected batch sizes.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "16,32,64,128,256,512,1024,2048,4096"
+    )]
+    pub batch_sizes: Vec<usize>,
+    /// Trainable parameters of the private network (default: the discriminator of --config,
+    /// or of the default model).
+    #[arg(long)]
+    pub parameters: Option<usize>,
+    /// A training configuration whose discriminator is counted.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    #[arg(long, value_enum, default_value = "prv")]
+    pub accountant: privacy_accounting::AccountantKind,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -189,9 +229,14 @@ pub struct EvaluateArgs {
     /// Synthetic samples to draw [default: the training split's size, within 2000–10000].
     #[arg(long)]
     pub samples: Option<usize>,
-    /// Optimiser steps of each utility classifier.
-    #[arg(long, default_value_t = 400)]
-    pub classifier_steps: usize,
+    /// Optimiser steps of each utility classifier (default: the protocol's: 400 for the medical
+    /// protocol, 3 epochs of the real training split for the benchmark protocol).
+    #[arg(long)]
+    pub classifier_steps: Option<usize>,
+    /// Keep the real-trained classifiers' results in FILE and reuse them when the data, split
+    /// and classifiers are the same (a sweep's points share one).
+    #[arg(long, value_name = "FILE")]
+    pub real_cache: Option<std::path::PathBuf>,
     /// Seed of the synthetic samples and the classifiers.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -271,12 +316,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Evaluate(a) => {
             let options = crate::eval::EvaluateOptions {
                 synthetic: a.samples,
-                classifier: crate::eval::classifier::ClassifierConfig {
-                    steps: a.classifier_steps,
-                    seed: a.seed as i64,
-                    ..Default::default()
-                },
+                classifier_steps: a.classifier_steps,
+                classifier_seed: a.seed as i64,
                 seed: a.seed,
+                real_cache: a.real_cache.clone(),
                 ..Default::default()
             };
             let device = crate::bench::dp_step::parse_device(&a.device)?;
@@ -304,6 +347,7 @@ pub fn run(cli: Cli) -> Result<()> {
             emit(&r, a.json)?;
             Ok(())
         }
+        Command::Plan(a) => plan(&a),
         Command::Release(a) => emit(
             &crate::release::release(&a.run, &a.out, a.allow_seeded)?,
             a.json,
@@ -423,6 +467,49 @@ fn inspect(args: &InspectArgs) -> Result<()> {
 }
 
 /// Prints a report as pretty JSON or as its text form.
+fn plan(a: &PlanArgs) -> Result<()> {
+    use crate::train::budget::{plan_budget, table, BudgetQuestion};
+    let valid = a.epsilon > 0.0 && a.delta > 0.0 && a.delta < 1.0;
+    if !valid {
+        return Err(crate::InputError::new("--epsilon must be > 0 and --delta in (0, 1)").into());
+    }
+    let parameters = match (a.parameters, &a.config) {
+        (Some(p), _) => p,
+        (None, Some(path)) => {
+            let config = train::load_config(path)?;
+            crate::model::discriminator_parameter_count(&config.model)?
+        }
+        (None, None) => crate::model::discriminator_parameter_count(
+            &crate::train::TrainConfig::default().model,
+        )?,
+    };
+    let rows = plan_budget(&BudgetQuestion {
+        epsilon: a.epsilon,
+        delta: a.delta,
+        dataset_size: a.dataset_size,
+        parameters,
+        batch_sizes: a.batch_sizes.clone(),
+        steps: a.d_steps,
+        examples: a.examples,
+        accountant: a.accountant,
+    })?;
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "epsilon": a.epsilon,
+                "delta": a.delta,
+                "dataset_size": a.dataset_size,
+                "parameters": parameters,
+                "candidates": rows,
+            }))?
+        );
+    } else {
+        print!("{}", table(&rows, parameters));
+    }
+    Ok(())
+}
+
 fn emit<T: serde::Serialize + std::fmt::Display>(report: &T, json: bool) -> Result<()> {
     if json {
         println!("{}", serde_json::to_string_pretty(report)?);

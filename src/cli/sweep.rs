@@ -39,9 +39,9 @@ pub struct SweepArgs {
     /// Seed of every point's training (reproducible, not secure noise); default: secure.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Optimiser steps of each utility classifier.
-    #[arg(long, default_value_t = 400)]
-    pub classifier_steps: usize,
+    /// Optimiser steps of each utility classifier (default: the evaluation protocol's).
+    #[arg(long)]
+    pub classifier_steps: Option<usize>,
     /// Trials of each point's gradient-reconstruction audit (0 skips it).
     #[arg(long, default_value_t = 1000)]
     pub audit_trials: usize,
@@ -108,21 +108,22 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<()> {
         let f = |v: Option<f64>| v.map_or("n/a".to_string(), |x| format!("{x:.3}"));
         for r in outcome.rows.iter().filter(|r| r.is_done()) {
             println!(
-                "ε = {} (target {}): utility ratio {}, best attack {} AUC {}, {}",
+                "ε = {} (target {}): synthetic data {}; utility ratio {}, best attack {} AUC {}, {}",
                 r.epsilon
                     .map_or("∞ (no DP)".to_string(), |e| format!("{e:.3}")),
                 r.epsilon_target,
+                r.verdict.as_deref().unwrap_or("not judged"),
                 f(r.utility_ratio),
                 r.best_attack.as_deref().unwrap_or("n/a"),
                 f(r.best_auc),
                 match r.within_bound {
-                    Some(true) if r.epsilon.is_some() => "every attack under the DP bound",
-                    Some(false) if r.exchangeable == Some(false) => {
-                        "an attack above the DP bound, on members and non-members that are \
-                         different subjects (not an audit)"
-                    }
+                    Some(true) => "every attack under the DP bound",
                     Some(false) => "AN ATTACK ABOVE THE DP BOUND",
-                    _ => "no DP bound",
+                    None if r.epsilon.is_some() && r.exchangeable == Some(false) => {
+                        "DP bound not applicable (members and non-members are different \
+                         subjects: not an audit)"
+                    }
+                    None => "no DP bound",
                 }
             );
         }

@@ -42,9 +42,10 @@ pub struct TrainArgs {
     /// Expected real batch size (Poisson sampling rate = batch / training-set size).
     #[arg(long)]
     pub batch_size: Option<usize>,
-    /// Discriminator steps per generator step.
-    #[arg(long)]
-    pub d_steps: Option<usize>,
+    /// Discriminator steps per generator step: a number, or `auto` for the adaptive schedule
+    /// (n_D climbs 1, 2, 5, 10, … as the discriminator's accuracy on generated samples falls).
+    #[arg(long, value_name = "N|auto")]
+    pub d_steps: Option<DSteps>,
     /// Learning rate of both networks.
     #[arg(long)]
     pub lr: Option<f64>,
@@ -232,8 +233,15 @@ fn apply_overrides(c: &mut TrainConfig, a: &TrainArgs) -> anyhow::Result<()> {
     if let Some(b) = a.batch_size {
         c.batch_size = b;
     }
-    if let Some(k) = a.d_steps {
-        c.optim.d_steps_per_g_step = k;
+    match a.d_steps {
+        Some(DSteps::Fixed(k)) => {
+            c.optim.d_steps_per_g_step = k;
+            c.optim.adaptive_d_steps = None;
+        }
+        Some(DSteps::Auto) => {
+            c.optim.adaptive_d_steps = Some(crate::train::schedule::AdaptiveSchedule::default());
+        }
+        None => {}
     }
     if let Some(lr) = a.lr {
         c.optim.generator.learning_rate = lr;
@@ -342,5 +350,25 @@ mod tests {
         let t = timestamp();
         assert_eq!(t.len(), 15);
         assert!(t.starts_with("20"));
+    }
+}
+
+/// `--d-steps`: a fixed n_D or the adaptive schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DSteps {
+    Fixed(usize),
+    Auto,
+}
+
+impl std::str::FromStr for DSteps {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == "auto" {
+            return Ok(DSteps::Auto);
+        }
+        match s.parse::<usize>() {
+            Ok(k) if k >= 1 => Ok(DSteps::Fixed(k)),
+            _ => Err(format!("expected a whole number ≥ 1 or `auto`, got `{s}`")),
+        }
     }
 }

@@ -34,6 +34,9 @@ pub struct Dataset {
     pub channels: usize,
     pub height: usize,
     pub width: usize,
+    /// The indices of the dataset's own test set, where it ships one (Fashion-MNIST's 10 000
+    /// test images): the benchmark protocol tests utility there. Empty otherwise.
+    pub official_test: Vec<usize>,
 }
 
 /// How volumes become samples. Serialisable, so a run records how its data was made.
@@ -158,6 +161,7 @@ pub fn load_folder(path: &Path, options: &LoadOptions) -> Result<(Dataset, Manif
         channels: options.channels,
         height: options.image_size,
         width: options.image_size,
+        official_test: Vec::new(),
     };
     Ok((dataset, manifest))
 }
@@ -298,6 +302,7 @@ mod tests {
             channels: 2,
             height: 2,
             width: 2,
+            official_test: Vec::new(),
         };
         let (x, y) = d.to_tensors(&[2, 0]);
         assert_eq!(x.size(), vec![2, 2, 2, 2]);

@@ -3,7 +3,8 @@
 //!
 //! Looked for in `$DPGAN_DATA_DIR/fashion-mnist/` (where `scripts/fetch-default-dataset.sh`
 //! unpacks the package) and then `/usr/share/datasets/fashion-mnist/` (the package installed).
-//! The 60,000 training and 10,000 test images are one dataset; every image is its own subject.
+//! The 60,000 training and 10,000 test images are one dataset, the test images marked as its
+//! official test set ([`Dataset::official_test`]); every image is its own subject.
 //! Images are scaled from [0, 255] to [−1, 1] and resized to the requested size.
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -48,6 +49,7 @@ pub fn load_fashion_mnist(options: &LoadOptions) -> Result<Dataset> {
         )
     })?;
     let mut samples = Vec::new();
+    let mut official_test = Vec::new();
     for part in ["train", "t10k"] {
         let images = read_idx(&dir.join(format!("{part}-images-idx3-ubyte.gz")), 3)?;
         let labels = read_idx(&dir.join(format!("{part}-labels-idx1-ubyte.gz")), 1)?;
@@ -83,6 +85,9 @@ pub fn load_fashion_mnist(options: &LoadOptions) -> Result<Dataset> {
             } else {
                 resize_square(&slab, options.image_size, -1.0).pixels
             };
+            if part == "t10k" {
+                official_test.push(samples.len());
+            }
             samples.push(Sample {
                 pixels,
                 label,
@@ -96,6 +101,7 @@ pub fn load_fashion_mnist(options: &LoadOptions) -> Result<Dataset> {
         channels: 1,
         height: options.image_size,
         width: options.image_size,
+        official_test,
     })
 }
 

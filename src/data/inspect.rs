@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::dataset::{load_dataset, load_folder, Dataset, DatasetSource, LoadOptions};
 use super::error::Result;
-use super::split::{split_by_subject, Split, SplitFractions};
+use super::split::{split_for, HoldoutMode, Protocol, Split, SplitFractions};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InspectReport {
@@ -55,6 +55,9 @@ pub struct SplitSummary {
     /// Guard samples between blocks, in no part.
     #[serde(default)]
     pub excluded: usize,
+    /// Where the holdout came from (examples: the benchmark protocol or `--holdout examples`).
+    #[serde(default)]
+    pub holdout_mode: HoldoutMode,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -100,7 +103,15 @@ pub fn inspect(
         DatasetSource::FashionMnist => (load_dataset(spec, options)?, 0, BTreeMap::new()),
     };
     let load_seconds = start.elapsed().as_secs_f64();
-    let split = split_by_subject(&dataset, SplitFractions::default(), seed)?;
+    // What a training run with the default configuration would use.
+    let split = split_for(
+        &dataset,
+        Protocol::Auto,
+        SplitFractions::default(),
+        seed,
+        HoldoutMode::Subjects,
+        false,
+    )?;
     super::png_grid::write_class_grid(&dataset, per_class, &preview)?;
     Ok(report(
         spec,
@@ -170,6 +181,7 @@ fn report(
             test: part(&split.test, &split.test_subjects),
             blocked_subjects: split.blocked_subjects.clone(),
             excluded: split.excluded.len(),
+            holdout_mode: split.holdout_mode,
         },
         load_seconds,
         preview,
@@ -203,11 +215,20 @@ impl fmt::Display for InspectReport {
                 writeln!(f, "  {name:<16} {n}")?;
             }
         }
-        writeln!(
-            f,
-            "split (by subject, stratified by class, seed {})",
-            self.split.seed
-        )?;
+        if self.split.holdout_mode == HoldoutMode::Examples {
+            writeln!(
+                f,
+                "split (benchmark protocol: the official test set; holdout drawn from the \
+                 official training set, seed {})",
+                self.split.seed
+            )?;
+        } else {
+            writeln!(
+                f,
+                "split (by subject, stratified by class, seed {})",
+                self.split.seed
+            )?;
+        }
         for (name, p) in [
             ("train", &self.split.train),
             ("holdout", &self.split.holdout),

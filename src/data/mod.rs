@@ -31,5 +31,6 @@ pub use default_dataset::load_default_dataset;
 pub use error::DataError;
 pub use slicing::SliceAxis;
 pub use split::{
-    split, split_by_subject, split_by_subject_with, HoldoutMode, Split, SplitFractions,
+    benchmark_split, split, split_by_subject, split_by_subject_with, split_for, HoldoutMode,
+    Protocol, Split, SplitFractions, BENCHMARK_HOLDOUT,
 };

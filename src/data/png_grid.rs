@@ -1,4 +1,5 @@
-//! The preview grid of a dataset: one row per class, drawn by [`crate::picture::encode_grid`] and
+//! The preview grid of a dataset: one row per class, labelled, drawn by
+//! [`crate::picture::encode_labelled_grid`] and
 //! written atomically.
 use std::path::Path;
 
@@ -29,19 +30,21 @@ pub fn write_class_grid(
             }));
         }
     }
-    let bytes = crate::picture::encode_grid(&tiles, h, w, cols)
+    let bytes = crate::picture::encode_labelled_grid(&tiles, h, w, cols, &dataset.class_names)
         .map_err(|e| DataError::bad_file(path, format!("could not draw the grid ({e})")))?;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| DataError::io(parent, e))?;
     }
     crate::train::files::write_atomic(path, &bytes)
         .map_err(|e| DataError::bad_file(path, format!("could not write PNG ({e:#})")))?;
-    let rows = dataset.class_names.len().max(1);
-    Ok((cols * w + (cols + 1) * GAP, rows * h + (rows + 1) * GAP))
+    Ok(crate::picture::grid_size(
+        tiles.len(),
+        h,
+        w,
+        cols,
+        &dataset.class_names,
+    ))
 }
-
-/// Pixels between tiles (as drawn by [`crate::picture::encode_grid`]).
-const GAP: usize = 2;
 
 #[cfg(test)]
 mod tests {
@@ -63,17 +66,20 @@ mod tests {
             channels: 1,
             height: 4,
             width: 4,
+            official_test: Vec::new(),
         };
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("grid.png");
         let (w, h) = write_class_grid(&d, 2, &path).unwrap();
-        assert_eq!((w, h), (2 * 6 + 2, 3 * 6 + 2));
+        // 4 × 4 images shown at 64 × 64, 2 px apart, after a 22 px column of class names
+        let left = 8 * 2 + 3 * 2;
+        assert_eq!((w, h), (left + 2 * 64 + 3 * 2, 3 * 64 + 4 * 2));
         let decoder =
             png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&path).unwrap()));
         let mut reader = decoder.read_info().unwrap();
         let mut buf = vec![0; reader.output_buffer_size().unwrap()];
         reader.next_frame(&mut buf).unwrap();
-        assert_eq!(buf[2 * w + 2], 255); // class a is white
-        assert_eq!(buf[(2 + 6) * w + 2], 0); // class b is black
+        assert_eq!(buf[2 * w + left + 2], 255); // class a is white
+        assert_eq!(buf[(2 + 64 + 2) * w + left + 2], 0); // class b is black
     }
 }

@@ -98,6 +98,98 @@ impl Split {
     }
 }
 
+/// How a dataset is cut into train, holdout and test.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// The benchmark protocol where the dataset ships its own test set (Fashion-MNIST), the
+    /// by-subject split otherwise.
+    #[default]
+    Auto,
+    /// By subject, stratified by class, with the configured fractions (the medical protocol).
+    Subjects,
+    /// The field's benchmark protocol: test = the dataset's official test set; train = its
+    /// official training set less a holdout of random examples (the attacks' non-members).
+    Benchmark,
+}
+
+/// Non-members drawn from the official training set under the benchmark protocol (the attacks
+/// use at most 1000 of each side by default).
+pub const BENCHMARK_HOLDOUT: usize = 1000;
+
+/// The split for `protocol`: [`benchmark_split`] or [`split`].
+pub fn split_for(
+    dataset: &Dataset,
+    protocol: Protocol,
+    fractions: SplitFractions,
+    seed: u64,
+    mode: HoldoutMode,
+    allow_blocks: bool,
+) -> Result<Split> {
+    match protocol {
+        Protocol::Benchmark => benchmark_split(dataset, seed),
+        Protocol::Auto if !dataset.official_test.is_empty() => benchmark_split(dataset, seed),
+        _ => split(dataset, fractions, seed, mode, allow_blocks),
+    }
+}
+
+/// The benchmark protocol: test = [`Dataset::official_test`]; holdout = [`BENCHMARK_HOLDOUT`]
+/// random examples (seeded) of the rest; train = the others. Refuses a dataset without an
+/// official test set.
+pub fn benchmark_split(dataset: &Dataset, seed: u64) -> Result<Split> {
+    if dataset.official_test.is_empty() {
+        return Err(DataError::BadOption(
+            "the benchmark protocol needs a dataset with an official test set (fashion-mnist)"
+                .into(),
+        ));
+    }
+    let n = dataset.samples.len();
+    let mut is_test = vec![false; n];
+    for &i in &dataset.official_test {
+        if i >= n {
+            return Err(DataError::BadOption(format!(
+                "official test index {i} is outside the dataset ({n} samples)"
+            )));
+        }
+        is_test[i] = true;
+    }
+    let mut pool: Vec<usize> = (0..n).filter(|&i| !is_test[i]).collect();
+    let want = BENCHMARK_HOLDOUT.min(pool.len() / 2);
+    let mut rng = SplitMix64(seed ^ 0x4e0e_d0c5_a11d_ea77);
+    for i in (1..pool.len()).rev() {
+        let j = (rng.next() % (i as u64 + 1)) as usize;
+        pool.swap(i, j);
+    }
+    let mut holdout = pool.split_off(pool.len() - want);
+    pool.sort_unstable();
+    holdout.sort_unstable();
+    let test: Vec<usize> = dataset.official_test.clone();
+    let subjects = |idx: &[usize]| -> Vec<String> {
+        idx.iter()
+            .map(|&i| dataset.samples[i].subject.clone())
+            .collect()
+    };
+    let total = n as f64;
+    Ok(Split {
+        seed,
+        fractions: SplitFractions {
+            train: pool.len() as f64 / total,
+            holdout: holdout.len() as f64 / total,
+            test: test.len() as f64 / total,
+        },
+        train_subjects: subjects(&pool),
+        holdout_subjects: subjects(&holdout),
+        test_subjects: subjects(&test),
+        train: pool,
+        holdout,
+        test,
+        blocked_subjects: Vec::new(),
+        excluded: Vec::new(),
+        holdout_mode: HoldoutMode::Examples,
+        fingerprint: None,
+    })
+}
+
 /// [`split_by_subject_with`], or with [`HoldoutMode::Examples`] a by-subject split into train + holdout
 /// and test, whose train side then gives a random `fractions.holdout` share of all samples (a
 /// seeded draw, without replacement) to the holdout part.
@@ -400,6 +492,7 @@ mod tests {
             channels: 1,
             height: 2,
             width: 2,
+            official_test: Vec::new(),
         }
     }
 
@@ -467,6 +560,7 @@ mod tests {
             channels: 1,
             height: 2,
             width: 2,
+            official_test: Vec::new(),
         };
         let strict = split_by_subject(&d, SplitFractions::default(), 5).unwrap();
         assert!(strict.blocked_subjects.is_empty());

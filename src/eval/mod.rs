@@ -18,6 +18,7 @@ pub mod features;
 pub mod fidelity;
 pub mod pictures;
 pub mod run;
+pub mod verdict;
 
-pub use evaluate::{evaluate, EvaluateOptions, Evaluation};
+pub use evaluate::{assess, evaluate, Assessment, EvalProtocol, EvaluateOptions, Evaluation};
 pub use run::OpenRun;

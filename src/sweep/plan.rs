@@ -35,7 +35,7 @@ pub struct SweepPlan {
     pub points: Vec<Point>,
     /// The training configuration every point starts from (ε and seed set per point).
     pub base: TrainConfig,
-    pub classifier_steps: usize,
+    pub classifier_steps: Option<usize>,
     pub audit_trials: usize,
 }
 

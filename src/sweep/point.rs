@@ -41,6 +41,17 @@ pub struct Row {
     /// The most any attack could reach there under the run's guarantee.
     pub bound_tpr_at_fpr_0_001: Option<f64>,
     pub within_bound: Option<bool>,
+    /// Plain accuracy of the synthetic-trained classifier (what the literature reports).
+    #[serde(default)]
+    pub synthetic_plain_accuracy: Option<f64>,
+    /// Fréchet distance between two real sets (training vs test): the scale of `frechet`.
+    #[serde(default)]
+    pub frechet_reference: Option<f64>,
+    /// Whether the synthetic data is useful at all, and why not (see `evaluation.json`).
+    #[serde(default)]
+    pub useful: Option<bool>,
+    #[serde(default)]
+    pub verdict: Option<String>,
     /// Whether members and non-members were exchangeable (see `attack.json`): only then does an
     /// attack above the bound mean a broken guarantee.
     #[serde(default)]
@@ -69,6 +80,10 @@ impl Row {
             best_tpr_at_fpr_0_001: None,
             bound_tpr_at_fpr_0_001: None,
             within_bound: None,
+            synthetic_plain_accuracy: None,
+            frechet_reference: None,
+            useful: None,
+            verdict: None,
             exchangeable: None,
             wall_seconds: seconds,
             run_dir: run_dir.to_path_buf(),
@@ -85,7 +100,7 @@ impl Row {
 pub struct PointSettings {
     pub exe: PathBuf,
     pub base_config: PathBuf,
-    pub classifier_steps: usize,
+    pub classifier_steps: Option<usize>,
     pub audit_trials: usize,
     /// libtorch threads of each child (None: libtorch's default).
     pub threads: Option<usize>,
@@ -118,8 +133,14 @@ pub fn run_point(point: &Point, out: &Path, settings: &PointSettings) -> Row {
                 row.utility_ratio = u.ratio;
                 row.real_accuracy = Some(u.real_trained);
                 row.synthetic_accuracy = Some(u.synthetic_trained);
+                row.synthetic_plain_accuracy = Some(u.synthetic_trained_accuracy);
             }
             row.frechet = evaluation.fidelity.frechet;
+            row.frechet_reference = evaluation.real_reference_frechet;
+            if let Some(v) = &evaluation.verdict {
+                row.useful = Some(v.useful);
+                row.verdict = Some(v.summary.clone());
+            }
             row.best_attack = Some(attack.best_attack.clone());
             row.best_auc = Some(attack.best_auc);
             row.best_tpr_at_fpr_0_001 = attack
@@ -196,18 +217,22 @@ fn run_steps(
     let privacy: PrivacyReport =
         serde_json::from_str(&std::fs::read_to_string(run_dir.join("privacy.json"))?)?;
     let run = run_dir.to_string_lossy().to_string();
-    let evaluation: Evaluation = serde_json::from_slice(&child(
-        settings,
-        dir,
-        &[
-            "evaluate",
-            "--run",
-            &run,
-            "--json",
-            "--classifier-steps",
-            &settings.classifier_steps.to_string(),
-        ],
-    )?)?;
+    let steps = settings.classifier_steps.map(|s| s.to_string());
+    // The real-trained classifiers are the same at every point: trained once per sweep.
+    let cache = dir
+        .parent()
+        .map(|points| {
+            points
+                .join("real-classifiers.json")
+                .to_string_lossy()
+                .to_string()
+        })
+        .unwrap_or_default();
+    let mut evaluate = vec!["evaluate", "--run", &run, "--json", "--real-cache", &cache];
+    if let Some(steps) = &steps {
+        evaluate.extend(["--classifier-steps", steps]);
+    }
+    let evaluation: Evaluation = serde_json::from_slice(&child(settings, dir, &evaluate)?)?;
     let attack: AttackReport = serde_json::from_slice(&child(
         settings,
         dir,

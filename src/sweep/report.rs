@@ -8,7 +8,7 @@ use tch::{Device, Kind, Tensor};
 use super::plan::SweepPlan;
 use super::point::Row;
 use super::table::{display_table, markdown_of, RELEASED_COLUMNS};
-use crate::picture::{encode_grid, palette, Marker, Plot, Series, Style};
+use crate::picture::{encode_labelled_grid, palette, Marker, Plot, Series, Style};
 use crate::train::files::write_atomic;
 
 /// Samples per point in the side-by-side grid.
@@ -83,8 +83,10 @@ fn metric_plot(
 /// Up to [`GRID_SAMPLES`] samples from each finished point, one row a point.
 fn samples_grid(rows: &[Row]) -> anyhow::Result<Option<Vec<u8>>> {
     let mut tiles: Vec<Vec<f32>> = Vec::new();
+    let mut labels: Vec<String> = Vec::new();
     let mut shape = None;
     for r in rows.iter().filter(|r| r.is_done()) {
+        labels.push(format!("ε {} r{}", r.epsilon_target, r.replicate));
         let (generator, config, _vs) = crate::sample::load_generator(&r.run_dir, Device::Cpu)?;
         let _guard = tch::no_grad_guard();
         tch::manual_seed(0);
@@ -104,7 +106,13 @@ fn samples_grid(rows: &[Row]) -> anyhow::Result<Option<Vec<u8>>> {
     }
     let Some((h, w)) = shape else { return Ok(None) };
     let refs: Vec<Option<&[f32]>> = tiles.iter().map(|t| Some(t.as_slice())).collect();
-    Ok(Some(encode_grid(&refs, h, w, GRID_SAMPLES)?))
+    Ok(Some(encode_labelled_grid(
+        &refs,
+        h,
+        w,
+        GRID_SAMPLES,
+        &labels,
+    )?))
 }
 
 /// Writes the pictures, `report.html` and `report.md` into `out`; returns the HTML's path.
@@ -225,6 +233,30 @@ pub fn write_report(
     } else {
         "Every attack on every DP point lies under the bound its run's guarantee allows."
     };
+    // The headline: is each point's synthetic data useful at all?
+    let headline: Vec<String> = rows
+        .iter()
+        .filter(|r| r.is_done())
+        .map(|r| {
+            let ratio = r
+                .utility_ratio
+                .map_or(String::new(), |u| format!(" (utility ratio {u:.3})"));
+            match (r.useful, &r.verdict) {
+                (Some(true), _) => format!(
+                    "ε = {} (rep {}): the synthetic data is useful{ratio}.",
+                    r.epsilon_target, r.replicate
+                ),
+                (_, Some(v)) => format!(
+                    "ε = {} (rep {}): the synthetic data is {v}{ratio}.",
+                    r.epsilon_target, r.replicate
+                ),
+                _ => format!(
+                    "ε = {} (rep {}): not judged{ratio}.",
+                    r.epsilon_target, r.replicate
+                ),
+            }
+        })
+        .collect();
     let reading = "How to read this report. *ε spent* is the privacy budget each training used \
         (the accountant's conservative value, at the δ above); *inf* is the non-private baseline. \
         The *utility ratio* is train-on-synthetic / test-on-real balanced accuracy over the same \
@@ -273,7 +305,12 @@ pub fn write_report(
         }
         s.push_str(&format!(
             "## Part 2: diagnostics — not covered by ε; for the data owner only\n\n\
-             {DIAGNOSTICS_NOTE}\n\n{verdict}\n\n{}\n",
+             {DIAGNOSTICS_NOTE}\n\n{}\n\n{verdict}\n\n{}\n",
+            headline
+                .iter()
+                .map(|h| format!("- **{h}**"))
+                .collect::<Vec<_>>()
+                .join("\n"),
             markdown_of(&diagnostic_header, &diagnostic_body)
         ));
         for (name, caption, _) in &diagnostic_pictures {
@@ -312,6 +349,15 @@ pub fn write_report(
          <span class=\"tag\">NOT covered by ε — for the data owner only</span></h2><p>{}</p>",
         escape(DIAGNOSTICS_NOTE)
     ));
+    html.push_str("<ul class=\"headline\">");
+    for (h, r) in headline.iter().zip(rows.iter().filter(|r| r.is_done())) {
+        html.push_str(&format!(
+            "<li class=\"{}\"><b>{}</b></li>",
+            if r.useful == Some(true) { "" } else { "warn" },
+            escape(h)
+        ));
+    }
+    html.push_str("</ul>");
     html.push_str(&format!(
         "<p class=\"{}\">{}</p>",
         if any_above { "warn" } else { "" },

@@ -4,7 +4,7 @@ use std::path::Path;
 use super::point::Row;
 use crate::train::files::write_atomic;
 
-const COLUMNS: [&str; 15] = [
+const COLUMNS: [&str; 18] = [
     "epsilon_target",
     "replicate",
     "status",
@@ -20,6 +20,9 @@ const COLUMNS: [&str; 15] = [
     "best_auc",
     "best_tpr_at_fpr_0.001",
     "bound_tpr_at_fpr_0.001",
+    "synthetic_plain_accuracy",
+    "frechet_reference",
+    "useful",
 ];
 
 fn num(v: Option<f64>, digits: usize) -> String {
@@ -43,7 +46,25 @@ fn cells(r: &Row) -> Vec<String> {
         num(r.best_auc, 3),
         num(r.best_tpr_at_fpr_0_001, 3),
         num(r.bound_tpr_at_fpr_0_001, 3),
+        num(r.synthetic_plain_accuracy, 3),
+        num(r.frechet_reference, 4),
+        r.useful.map_or(String::new(), |u| u.to_string()),
     ]
+}
+
+/// The verdict as a table cell.
+fn usefulness(r: &Row) -> String {
+    match r.useful {
+        Some(true) => "useful".into(),
+        Some(false) => r.verdict.as_deref().map_or("NOT useful".into(), |v| {
+            if v.starts_with("not useful") {
+                "NOT useful".into()
+            } else {
+                v.split(':').next().unwrap_or(v).to_string()
+            }
+        }),
+        None => String::new(),
+    }
 }
 
 fn within(r: &Row) -> String {
@@ -87,10 +108,13 @@ pub fn display_table(rows: &[Row]) -> (Vec<&'static str>, Vec<Vec<String>>) {
         "δ",
         "σ",
         "steps",
+        "synthetic data",
         "utility ratio",
-        "real acc.",
+        "real bal. acc.",
+        "synthetic bal. acc.",
         "synthetic acc.",
         "FD",
+        "FD real vs real",
         "best attack",
         "AUC",
         "TPR@0.1%",
@@ -114,10 +138,13 @@ pub fn display_table(rows: &[Row]) -> (Vec<&'static str>, Vec<Vec<String>>) {
                 c[4].clone(),
                 c[5].clone(),
                 c[6].clone(),
+                usefulness(r),
                 c[7].clone(),
                 c[8].clone(),
                 c[9].clone(),
+                c[15].clone(),
                 c[10].clone(),
+                c[16].clone(),
                 c[11].clone(),
                 c[12].clone(),
                 c[13].clone(),

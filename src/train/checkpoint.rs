@@ -19,6 +19,9 @@ pub struct CheckpointState {
     /// Discriminator steps done.
     pub step: u64,
     pub ledger: Ledger,
+    /// Where the n_D schedule stands (absent in older checkpoints).
+    #[serde(default)]
+    pub schedule: Option<super::schedule::ScheduleState>,
 }
 
 const NAME: &str = "checkpoint";

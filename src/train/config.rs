@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::adam::AdamConfig;
 use super::augment::Augment;
-use crate::data::{HoldoutMode, SliceAxis, SplitFractions};
+use crate::data::{HoldoutMode, Protocol, SliceAxis, SplitFractions};
 use crate::dp::Clipping;
 use crate::model::ModelConfig;
 
@@ -44,8 +44,12 @@ impl PrivacyConfig {
 pub struct OptimConfig {
     pub generator: AdamConfig,
     pub discriminator: AdamConfig,
-    /// Discriminator steps per generator step.
+    /// Discriminator steps per generator step (n_D), or where `adaptive_d_steps` is set, ignored.
     pub d_steps_per_g_step: usize,
+    /// An adaptive n_D driven by the discriminator's accuracy on generated samples
+    /// ([`super::schedule`]); `null` (and absent in older configurations) for the fixed one.
+    #[serde(default)]
+    pub adaptive_d_steps: Option<super::schedule::AdaptiveSchedule>,
     /// Weight α of the auxiliary class loss.
     pub class_loss_weight: f64,
     /// Decay of the exponential moving average of the generator's weights, which is the
@@ -65,6 +69,7 @@ impl Default for OptimConfig {
             generator: AdamConfig::default(),
             discriminator: AdamConfig::default(),
             d_steps_per_g_step: 1,
+            adaptive_d_steps: None,
             class_loss_weight: 1.0,
             generator_ema: Some(0.999),
             augment: None,
@@ -94,6 +99,10 @@ pub struct DataConfig {
     /// default: no subject on two sides).
     #[serde(default)]
     pub block_small_classes: bool,
+    /// How the data is split: `auto` (the benchmark protocol where the dataset ships an official
+    /// test set, by subject otherwise), `subjects` or `benchmark`.
+    #[serde(default)]
+    pub protocol: Protocol,
 }
 
 fn default_axis() -> SliceAxis {
@@ -109,6 +118,7 @@ impl Default for DataConfig {
             axis: default_axis(),
             holdout: HoldoutMode::default(),
             block_small_classes: false,
+            protocol: Protocol::default(),
         }
     }
 }
@@ -197,6 +207,9 @@ impl TrainConfig {
         }
         if self.optim.d_steps_per_g_step == 0 || self.log_every == 0 || self.checkpoint_every == 0 {
             return Err("d_steps_per_g_step, log_every and checkpoint_every must be ≥ 1".into());
+        }
+        if let Some(a) = &self.optim.adaptive_d_steps {
+            a.validate()?;
         }
         Ok(())
     }

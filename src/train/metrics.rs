@@ -28,6 +28,9 @@ pub struct MetricsLine {
     /// The share of those samples the discriminator calls generated (logit < 0).
     pub d_accuracy_generated: Option<f64>,
     pub epsilon: Option<f64>,
+    /// Discriminator steps per generator step at the end of the window.
+    #[serde(default)]
+    pub n_d: usize,
     /// Examples the discriminator saw per second, counting the expected batch (2·q·N a private
     /// step: real and generated), not the realised one.
     pub expected_samples_per_s: f64,
@@ -122,6 +125,7 @@ impl Window {
         step: u64,
         sample_rate: f64,
         epsilon: Option<f64>,
+        n_d: usize,
     ) -> (MetricsLine, RealMetricsLine) {
         let w = std::mem::take(self);
         let line = MetricsLine {
@@ -131,6 +135,7 @@ impl Window {
             d_loss_generated: w.d_generated.get(),
             d_accuracy_generated: w.d_accuracy.get(),
             epsilon,
+            n_d,
             expected_samples_per_s: w.expected_samples / w.started.elapsed().as_secs_f64(),
         };
         let real = RealMetricsLine {
@@ -189,7 +194,7 @@ mod tests {
         w.discriminator_step(10.0, Some((0.5, 0.7)), 3);
         w.discriminator_step(10.0, Some((0.9, 0.1)), 7);
         w.generator_step(1.0, 0.2, 0.75);
-        let (line, real) = w.close(2, 0.01, Some(0.3));
+        let (line, real) = w.close(2, 0.01, Some(0.3), 1);
         let json = serde_json::to_value(&line).unwrap();
         let keys: Vec<&str> = json
             .as_object()
@@ -208,7 +213,7 @@ mod tests {
         assert_eq!(real.real_batch, 7);
         assert!((real.d_loss_real.unwrap() - 0.7).abs() < 1e-12);
         // the window restarts
-        let (line, real) = w.close(3, 0.01, None);
+        let (line, real) = w.close(3, 0.01, None, 1);
         assert_eq!(line.g_loss, None);
         assert_eq!(real.d_loss_real, None);
     }

@@ -11,6 +11,7 @@
 //!   averaged generator that is released.
 pub mod adam;
 pub mod augment;
+pub mod budget;
 pub mod checkpoint;
 pub mod config;
 pub mod d_step;
@@ -19,6 +20,7 @@ pub mod ema;
 pub mod files;
 pub mod metrics;
 pub mod privacy_plan;
+pub mod schedule;
 pub mod source;
 pub mod trainer;
 

@@ -48,8 +48,9 @@ impl RunData {
                 data::load_dataset(spec, &options)?
             }
         };
-        let mut split = data::split(
+        let mut split = data::split_for(
             &dataset,
+            config.data.protocol,
             config.data.split,
             config.data.split_seed,
             config.data.holdout,
@@ -189,6 +190,7 @@ fn synthetic(count: usize, config: &TrainConfig) -> Dataset {
         channels: m.channels as usize,
         height: m.image_size as usize,
         width: m.image_size as usize,
+        official_test: Vec::new(),
     }
 }
 

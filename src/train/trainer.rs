@@ -27,6 +27,7 @@ use super::ema::Ema;
 use super::files::write_json;
 use super::metrics::{MetricsFiles, Window};
 use super::privacy_plan::{plan, steps_within_budget, PrivacyPlan};
+use super::schedule::ScheduleState;
 use super::source::{Part, RunData};
 use crate::bench::dp_step::parse_device;
 use crate::dp::{poisson::poisson_sample, step::DpSgd, validate::validate, NoiseSource};
@@ -195,6 +196,8 @@ pub fn train(
     );
     let mut ledger = Ledger::new();
     let mut step = 0u64;
+    let mut schedule = ScheduleState::default();
+    let adaptive = config.optim.adaptive_d_steps.as_ref();
 
     if resume {
         let dir = checkpoint::locate(run_dir).ok_or_else(|| {
@@ -204,11 +207,18 @@ pub fn train(
             ))
         })?;
         let (state, tensors) = checkpoint::load(&dir)?;
+        // Older checkpoints: a fixed n_D, so the generator steps follow from the step count.
+        let fixed = config.optim.d_steps_per_g_step as u64;
+        schedule = state.schedule.clone().unwrap_or_else(|| ScheduleState {
+            g_steps: state.step / fixed,
+            d_steps_since_g: state.step % fixed,
+            ..ScheduleState::default()
+        });
         restore(&tensors, "g", &g_params)?;
         if let Some(ema) = &mut ema {
             if tensors.iter().any(|(name, _)| name == "g_ema.0") {
                 restore(&tensors, "g_ema", ema.shadow())?;
-                ema.set_updates(state.step / config.optim.d_steps_per_g_step as u64);
+                ema.set_updates(schedule.g_steps);
             } else {
                 ema.copy_from(&g_params);
             }
@@ -265,6 +275,19 @@ pub fn train(
         sample_rate: plan.sample_rate,
         dataset_size: n,
     });
+    if let Some(dp) = &dp {
+        let d: usize = d_params.iter().map(Tensor::numel).sum();
+        let b = dp.expected_batch_size();
+        tracing::info!(
+            "privacy plan: σ = {:.3}, q = {:.5} (expected batch {b:.1} of N = {n}), {} steps; \
+             η (TAN) = {:.2}, noise/signal of one update σ√d/B = {:.1} (d = {d})",
+            dp.noise_multiplier,
+            dp.sample_rate,
+            plan.steps,
+            super::budget::eta(dp.noise_multiplier, dp.sample_rate, plan.steps),
+            super::budget::noise_to_signal(dp.noise_multiplier, d, b)
+        );
+    }
     let alpha = config.optim.class_loss_weight;
     let loss_options = LossOptions {
         alpha,
@@ -345,9 +368,11 @@ pub fn train(
         step += 1;
         window.discriminator_step(expected_samples, losses, indices.len());
 
-        // Generator: post-processing of the private discriminator. The discriminator's loss
-        // and accuracy on these fresh generated samples are private too (no real data).
-        if step % config.optim.d_steps_per_g_step as u64 == 0 {
+        // Generator: post-processing of the private discriminator, every n_D discriminator
+        // steps. The discriminator's loss and accuracy on its fresh generated samples are
+        // private too (no real data), and drive an adaptive n_D.
+        let n_d = schedule.n_d(config.optim.d_steps_per_g_step, adaptive);
+        if schedule.discriminator_step(n_d) {
             let labels = Tensor::randint(classes, [fake_batch], (Kind::Int64, device));
             let images = generator.sample(&labels, device);
             let out = discriminator.forward(&loss_options.input(&images), None);
@@ -375,6 +400,7 @@ pub fn train(
                 )
             });
             window.generator_step(g_loss.double_value(&[]), d_generated, d_accuracy);
+            schedule.observe(d_accuracy, adaptive);
         }
 
         let last = step == plan.steps;
@@ -391,12 +417,19 @@ pub fn train(
                 Some(_) => Some(ledger.epsilon(config.privacy.delta, config.privacy.accountant)?),
                 None => None,
             };
-            let (line, real) = window.close(step, plan.sample_rate, epsilon);
+            let n_d = schedule.n_d(config.optim.d_steps_per_g_step, adaptive);
+            let (line, real) = window.close(step, plan.sample_rate, epsilon, n_d);
             metrics.write(&line, &real)?;
             if let Some(bar) = &bar {
                 bar.set_message(match epsilon {
-                    Some(e) => format!("ε = {e:.3}, {:.0} samples/s", line.expected_samples_per_s),
-                    None => format!("non-private, {:.0} samples/s", line.expected_samples_per_s),
+                    Some(e) => format!(
+                        "ε = {e:.3}, n_D = {n_d}, {:.0} samples/s",
+                        line.expected_samples_per_s
+                    ),
+                    None => format!(
+                        "non-private, n_D = {n_d}, {:.0} samples/s",
+                        line.expected_samples_per_s
+                    ),
                 });
             }
             tracing::debug!(?line);
@@ -414,6 +447,7 @@ pub fn train(
                 &CheckpointState {
                     step,
                     ledger: ledger.clone(),
+                    schedule: Some(schedule.clone()),
                 },
                 &tensors,
             )?;
@@ -427,10 +461,11 @@ pub fn train(
             } else {
                 format!("epoch-{epoch:03}.png")
             };
-            crate::picture::write_grid_png(
+            crate::picture::write_labelled_grid_png(
                 &samples_dir.join(name),
                 &images,
                 GRID_COLUMNS as usize,
+                &run_data.dataset.class_names,
             )?;
             tracing::debug!(epoch, "epoch done");
             drop(epoch_span);
