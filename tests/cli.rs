@@ -267,6 +267,8 @@ fn help_lists_every_command() {
         "calibrate",
         "data",
         "bench",
+        "release",
+        "plan",
     ] {
         assert!(text.contains(cmd), "--help lacks {cmd}");
     }
@@ -304,4 +306,49 @@ fn bench_dp_step_reports_each_variant_and_round() {
     );
     let bad = dpgan(&["bench", "dp-step", "--rounds", "0"]);
     assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn plan_prints_sigma_and_noise_to_signal_for_each_batch_size() {
+    let v: serde_json::Value = stdout_json(&[
+        "plan",
+        "--epsilon",
+        "10",
+        "--dataset-size",
+        "1000",
+        "--examples",
+        "64000",
+        "--batch-sizes",
+        "16,64,256,5000",
+        "--parameters",
+        "10000",
+        "--accountant",
+        "rdp",
+        "--json",
+    ]);
+    let rows = v["candidates"].as_array().unwrap();
+    assert_eq!(rows.len(), 3, "a batch above N is skipped: {v}");
+    let mut last = f64::INFINITY;
+    for r in rows {
+        let b = r["batch_size"].as_f64().unwrap();
+        assert_eq!(r["steps"].as_f64().unwrap() * b, 64000.0);
+        assert!(r["epsilon"].as_f64().unwrap() <= 10.0);
+        let nsr = r["noise_to_signal"].as_f64().unwrap();
+        let sigma = r["noise_multiplier"].as_f64().unwrap();
+        assert!((nsr - sigma * 100.0 / b).abs() < 1e-9);
+        assert!(nsr < last, "larger batches, less noise per update");
+        last = nsr;
+    }
+    // bad input is a clear error
+    let out = dpgan(&[
+        "plan",
+        "--epsilon",
+        "-1",
+        "--dataset-size",
+        "10",
+        "--d-steps",
+        "5",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--epsilon"));
 }

@@ -200,6 +200,54 @@ fn outputs_written_before_a_crash_stay_in_the_ledger_after_resume() {
 }
 
 #[test]
+fn the_adaptive_d_step_schedule_is_recorded_and_resumed() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let o = train(&[
+        "--epochs",
+        "2",
+        "--epsilon",
+        "5",
+        "--seed",
+        "4",
+        "--d-steps",
+        "auto",
+        "--log-every",
+        "1",
+        "--checkpoint-every",
+        "4",
+        "--halt-after-step",
+        "4",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let config: TrainConfig = read(&run.join("config.json"));
+    assert!(config.optim.adaptive_d_steps.is_some());
+    let state: serde_json::Value = read(&run.join("checkpoint/state.json"));
+    assert_eq!(state["schedule"]["g_steps"], 4, "n_D starts at 1: {state}");
+    let o = dpgan(&["train", "--resume", run.to_str().unwrap(), "--no-progress"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for line in std::fs::read_to_string(run.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+    {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["n_d"], 1, "{v}");
+        assert!(v["d_accuracy_generated"].as_f64().is_some(), "{v}");
+    }
+    // a bad --d-steps is refused
+    let o = train(&[
+        "--d-steps",
+        "0",
+        "--out",
+        dir.path().join("x").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("auto"));
+}
+
+#[test]
 fn the_non_private_baseline_has_no_epsilon() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");

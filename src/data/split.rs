@@ -117,6 +117,15 @@ pub enum Protocol {
 /// use at most 1000 of each side by default).
 pub const BENCHMARK_HOLDOUT: usize = 1000;
 
+/// A seeded Fisher–Yates shuffle of the pool that random-example holdouts are drawn from.
+fn shuffle_for_holdout(pool: &mut [usize], seed: u64) {
+    let mut rng = SplitMix64(seed ^ 0x4e0e_d0c5_a11d_ea77);
+    for i in (1..pool.len()).rev() {
+        let j = (rng.next() % (i as u64 + 1)) as usize;
+        pool.swap(i, j);
+    }
+}
+
 /// The split for `protocol`: [`benchmark_split`] or [`split`].
 pub fn split_for(
     dataset: &Dataset,
@@ -155,11 +164,7 @@ pub fn benchmark_split(dataset: &Dataset, seed: u64) -> Result<Split> {
     }
     let mut pool: Vec<usize> = (0..n).filter(|&i| !is_test[i]).collect();
     let want = BENCHMARK_HOLDOUT.min(pool.len() / 2);
-    let mut rng = SplitMix64(seed ^ 0x4e0e_d0c5_a11d_ea77);
-    for i in (1..pool.len()).rev() {
-        let j = (rng.next() % (i as u64 + 1)) as usize;
-        pool.swap(i, j);
-    }
+    shuffle_for_holdout(&mut pool, seed);
     let mut holdout = pool.split_off(pool.len() - want);
     pool.sort_unstable();
     holdout.sort_unstable();
@@ -212,11 +217,7 @@ pub fn split(
     let mut pool = std::mem::take(&mut s.train);
     let want = ((fractions.holdout * dataset.samples.len() as f64).round() as usize)
         .clamp(1, pool.len().saturating_sub(1).max(1));
-    let mut rng = SplitMix64(seed ^ 0x4e0e_d0c5_a11d_ea77);
-    for i in (1..pool.len()).rev() {
-        let j = (rng.next() % (i as u64 + 1)) as usize;
-        pool.swap(i, j);
-    }
+    shuffle_for_holdout(&mut pool, seed);
     let mut holdout = pool.split_off(pool.len() - want.min(pool.len()));
     pool.sort_unstable();
     holdout.sort_unstable();
