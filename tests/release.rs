@@ -88,6 +88,59 @@ fn finished_run(dir: &Path) -> PathBuf {
     run
 }
 
+/// The run's real training images, quantised as a grid PNG draws them.
+fn real_training_images(run: &Path) -> Vec<Vec<u8>> {
+    let config: dpgan::train::TrainConfig =
+        serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
+    let mut data = dpgan::train::RunData::load(&config).unwrap();
+    let split = dpgan::train::RunData::read_recorded(run).unwrap().unwrap();
+    data.adopt(split, &run.join("diagnostics/split.json"))
+        .unwrap();
+    data.indices(dpgan::train::Part::Train)
+        .iter()
+        .map(|&i| {
+            data.dataset.samples[i]
+                .pixels
+                .iter()
+                .map(|v| ((v.clamp(-1.0, 1.0) + 1.0) * 127.5).round() as u8)
+                .collect()
+        })
+        .collect()
+}
+
+/// The tiles of a labelled grid of `side`-pixel images with `rows` class rows (pixels at the
+/// tiles' original resolution).
+fn grid_tiles(path: &Path, side: usize, rows: usize) -> Vec<Vec<u8>> {
+    let mut reader = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()))
+        .read_info()
+        .unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let width = info.width as usize;
+    let labels: Vec<String> = (0..rows).map(|k| format!("class{k}")).collect();
+    let (one, _) = dpgan::picture::grid_size(1, side, side, 1, &labels);
+    let k = dpgan::picture::MIN_TILE.div_ceil(side);
+    let gap = 2;
+    let left = one - side * k - 2 * gap;
+    let cols = (width - left - gap) / (side * k + gap);
+    let mut tiles = Vec::new();
+    for r in 0..rows {
+        for c in 0..cols {
+            let (x0, y0) = (
+                left + gap + c * (side * k + gap),
+                gap + r * (side * k + gap),
+            );
+            tiles.push(
+                (0..side * side)
+                    .map(|i| buf[(y0 + (i / side) * k) * width + x0 + (i % side) * k])
+                    .collect(),
+            );
+        }
+    }
+    assert_eq!(tiles.len(), rows * 8, "{}: {cols} columns", path.display());
+    tiles
+}
+
 /// Keys that would reveal something about the real data.
 const REAL_KEYS: &[&str] = &[
     "d_loss_real",
@@ -167,6 +220,50 @@ fn the_releasable_part_holds_nothing_derived_from_real_data_and_release_copies_e
                 }
             }
             _ => {}
+        }
+    }
+    // No real image among the released pictures: every tile of every released grid is compared
+    // with every real training image.
+    let pngs: Vec<&PathBuf> = releasable
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .collect();
+    assert!(!pngs.is_empty());
+    let real = real_training_images(&run);
+    // (the check finds real images where there are some: a grid of 24 of them)
+    let as_f32: Vec<Vec<f32>> = real[..24]
+        .iter()
+        .map(|r| r.iter().map(|&v| f32::from(v) / 127.5 - 1.0).collect())
+        .collect();
+    let tiles: Vec<Option<&[f32]>> = as_f32.iter().map(|t| Some(t.as_slice())).collect();
+    let labels: Vec<String> = (0..3).map(|k| format!("class{k}")).collect();
+    let leaky = dir.path().join("leaky.png");
+    std::fs::write(
+        &leaky,
+        dpgan::picture::encode_labelled_grid(&tiles, 16, 16, 8, &labels).unwrap(),
+    )
+    .unwrap();
+    let found = grid_tiles(&leaky, 16, 3);
+    assert!(found.iter().zip(&real).all(|(t, r)| t == r));
+    for p in pngs {
+        assert!(
+            p.starts_with("samples"),
+            "{} is a picture outside samples/",
+            p.display()
+        );
+        for tile in grid_tiles(&run.join(p), 16, 3) {
+            let nearest = real
+                .iter()
+                .map(|r| {
+                    r.iter()
+                        .zip(&tile)
+                        .map(|(a, b)| (i32::from(*a) - i32::from(*b)).abs())
+                        .max()
+                        .unwrap()
+                })
+                .min()
+                .unwrap();
+            assert!(nearest > 8, "{} holds a real training image", p.display());
         }
     }
     // The privacy statement names the unit and that N is public.
