@@ -4,7 +4,7 @@ use dpgan::dp::{
     clipped_gradients, clipped_gradients_of_groups, Clipping, Conv2d, Embedding, GroupNorm,
     LayerNorm, Linear, NormMethod, PrivateLayer, Tape,
 };
-use dpgan::model::{Discriminator, ModelConfig, Normalization};
+use dpgan::model::{Architecture, Discriminator, ModelConfig, Normalization};
 use tch::{nn, Device, Kind, Tensor};
 
 /// Compares engine and brute force for a per-row loss `loss(indices, tape) -> [rows]`.
@@ -271,12 +271,20 @@ fn embedding_matches_brute_force() {
 
 #[test]
 fn whole_discriminator_matches_brute_force() {
+    // The ac-GAN with and without GroupNorm at 16 × 16, and the class-conditioned DCGAN (one-hot
+    // input channels, a 3×3 stride-2 stage, biases, no class head) at its 28 × 28.
+    let variants = [
+        (Architecture::AcGan, Normalization::None, 16),
+        (Architecture::AcGan, Normalization::Group, 16),
+        (Architecture::Dcgan, Normalization::None, 28),
+    ];
     for kind in KINDS {
-        for normalization in [Normalization::None, Normalization::Group] {
+        for (architecture, normalization, size) in variants {
             let mut vs = setup(kind);
             let cfg = ModelConfig {
+                architecture,
                 channels: 2,
-                image_size: 16,
+                image_size: size,
                 classes: 3,
                 discriminator_width: 8,
                 normalization,
@@ -284,13 +292,15 @@ fn whole_discriminator_matches_brute_force() {
             };
             let d = Discriminator::new(&vs.root(), &cfg).unwrap();
             finish(&mut vs, kind);
-            let x = Tensor::randn([12, 2, 16, 16], (kind, Device::Cpu));
+            let x = Tensor::randn([12, 2, size, size], (kind, Device::Cpu));
             let labels = Tensor::from_slice(&[0i64, 1, 2, 0, 1, 2, 2, 2, 1, 0, 0, 1]);
             // The loss of the private discriminator step: BCE(real) + class NLL on rows 0..6
             // (real examples), BCE(fake) + class NLL on rows 6..12 (generated ones); with two
             // copies, sample i is the pair (real i, generated i).
             let loss = |idx: &Tensor, tape: Option<&mut Tape>| {
-                let out = d.forward(&x.index_select(0, idx), tape);
+                let y = labels.index_select(0, idx);
+                let out = d.forward(&x.index_select(0, idx), &y, tape);
+                assert_eq!(out.class.is_some(), architecture == Architecture::AcGan);
                 let target = idx.lt(6).to_kind(kind);
                 let bce = out.real_fake.binary_cross_entropy_with_logits::<Tensor>(
                     &target,
@@ -298,17 +308,45 @@ fn whole_discriminator_matches_brute_force() {
                     None,
                     tch::Reduction::None,
                 );
-                let nll = -out
-                    .class
-                    .log_softmax(1, kind)
-                    .gather(1, &labels.index_select(0, idx).unsqueeze(1), false)
-                    .squeeze_dim(1);
-                bce + nll
+                match out.class_nll(&y) {
+                    Some(nll) => bce + nll,
+                    None => bce,
+                }
             };
             check(&d.layers(), 6, kind, tolerance(kind), &loss);
             check_groups(&d.layers(), 6, 2, kind, tolerance(kind), &loss);
         }
     }
+}
+
+/// The DCGAN's discriminator reads the class: the same image with another label gets another
+/// logit (an ac-GAN's real/fake logit ignores the label).
+#[test]
+fn dcgan_discriminator_is_conditioned_on_the_class() {
+    let vs = setup(Kind::Float);
+    let cfg = ModelConfig {
+        architecture: Architecture::Dcgan,
+        image_size: 28,
+        classes: 4,
+        discriminator_width: 8,
+        ..ModelConfig::default()
+    };
+    let d = Discriminator::new(&vs.root(), &cfg).unwrap();
+    let x = Tensor::randn([1, 1, 28, 28], (Kind::Float, Device::Cpu)).repeat([4, 1, 1, 1]);
+    let y = Tensor::from_slice(&[0i64, 1, 2, 3]);
+    let out = d.forward(&x, &y, None);
+    assert_eq!(out.real_fake.size(), vec![4]);
+    let logits = Vec::<f32>::try_from(&out.real_fake).unwrap();
+    for i in 1..4 {
+        assert!((logits[i] - logits[0]).abs() > 1e-7, "{logits:?}");
+    }
+    // And it refuses sizes it is not built for.
+    let wrong = ModelConfig {
+        image_size: 32,
+        ..cfg
+    };
+    let err = Discriminator::new(&vs.root(), &wrong).unwrap_err();
+    assert!(err.contains("28"), "{err}");
 }
 
 #[test]

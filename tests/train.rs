@@ -247,6 +247,79 @@ fn the_adaptive_d_step_schedule_is_recorded_and_resumed() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("auto"));
 }
 
+/// The adaptive n_D schedule is driven by the discriminator's verdicts on generated samples
+/// only. With the discriminator frozen (learning rate 0, so real data cannot reach anything
+/// through its weights), a run whose real training images are all replaced by a poison keeps
+/// the same private trace step for step (n_D, the discriminator's loss and accuracy on
+/// generated samples, the generator's loss), while its real-data diagnostics differ.
+#[test]
+fn the_adaptive_schedule_never_reads_real_data() {
+    use dpgan::train::schedule::AdaptiveSchedule;
+    use dpgan::train::{Part, RunData, RunOptions};
+    let mut config = TrainConfig::default();
+    config.data.dataset = "synthetic:120".into();
+    config.model.image_size = 16;
+    config.model.generator_width = 8;
+    config.model.discriminator_width = 8;
+    config.batch_size = 16;
+    config.epochs = 4.0;
+    config.seed = Some(7);
+    config.log_every = 1;
+    config.checkpoint_every = 1000;
+    config.privacy.target_epsilon = Some(5.0);
+    config.optim.discriminator.learning_rate = 0.0;
+    config.optim.adaptive_d_steps = Some(AdaptiveSchedule {
+        ladder: vec![1, 2, 3, 4, 5, 6, 7, 8],
+        threshold: 0.9,
+        ema_decay: 0.5,
+        min_g_steps: 1,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let options = RunOptions {
+        resume: false,
+        progress: false,
+        halt_after_step: None,
+    };
+    let run = |name: &str, poison: bool| {
+        let mut data = RunData::load(&config).unwrap();
+        if poison {
+            let train: Vec<usize> = data.indices(Part::Train).to_vec();
+            for i in train {
+                for (j, p) in data.dataset.samples[i].pixels.iter_mut().enumerate() {
+                    *p = if j % 2 == 0 { 1.0 } else { -1.0 };
+                }
+            }
+        }
+        let out = dir.path().join(name);
+        dpgan::train::train(&config, &mut data, &out, &options).unwrap();
+        let lines = |file: &str| -> Vec<serde_json::Value> {
+            std::fs::read_to_string(out.join(file))
+                .unwrap()
+                .lines()
+                .map(|l| {
+                    let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+                    v.as_object_mut().unwrap().remove("expected_samples_per_s");
+                    v
+                })
+                .collect()
+        };
+        (
+            lines("metrics.jsonl"),
+            lines("diagnostics/metrics-real.jsonl"),
+        )
+    };
+    let (clean, clean_real) = run("clean", false);
+    let (poisoned, poisoned_real) = run("poisoned", true);
+    assert_eq!(clean, poisoned, "the private trace read the real data");
+    assert_ne!(
+        clean_real, poisoned_real,
+        "the poison did not reach the real batch"
+    );
+    let mut n_d: Vec<u64> = clean.iter().filter_map(|v| v["n_d"].as_u64()).collect();
+    n_d.dedup();
+    assert!(n_d.len() >= 3, "the schedule should have moved: {n_d:?}");
+}
+
 #[test]
 fn the_non_private_baseline_has_no_epsilon() {
     let dir = tempfile::tempdir().unwrap();

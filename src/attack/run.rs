@@ -331,7 +331,7 @@ pub fn attack(dir: &Path, options: &AttackOptions, device: Device) -> anyhow::Re
 }
 
 /// The discriminator's per-example training objective on a real example, negated loss:
-/// −(BCE(real) + CE(class)). Members were pushed to score high (LOGAN, Yeom et al.).
+/// −(BCE(real) + CE(class)), without the class term where D has no class head. Members were pushed to score high (LOGAN, Yeom et al.).
 fn discriminator_scores(
     run: &OpenRun,
     images: &Tensor,
@@ -340,14 +340,13 @@ fn discriminator_scores(
     let (d, _vs) = run.discriminator()?;
     let scores = map_batches(images, run.device, |x, start| {
         let y = labels.narrow(0, start, x.size()[0]).to_device(run.device);
-        let o = d.forward(x, None);
+        let o = d.forward(x, &y, None);
         let real_loss = (-&o.real_fake).softplus();
-        let class_loss = -o
-            .class
-            .log_softmax(-1, Kind::Float)
-            .gather(1, &y.unsqueeze(1), false)
-            .squeeze_dim(1);
-        (-(real_loss + class_loss)).to_kind(Kind::Double)
+        let loss = match o.class_nll(&y) {
+            Some(class_loss) => real_loss + class_loss,
+            None => real_loss,
+        };
+        (-loss).to_kind(Kind::Double)
     });
     let mut out = Vec::new();
     for s in &scores {

@@ -35,6 +35,10 @@ pub struct DpStepBench {
     pub rounds: usize,
     /// Normalisation in the discriminator.
     pub normalization: crate::model::Normalization,
+    /// The discriminator benchmarked: the ac-GAN at 64 × 64 (d = 64, K = 3) or the DCGAN at
+    /// 28 × 28 (d = 64, K = 10).
+    #[serde(default)]
+    pub architecture: crate::model::Architecture,
 }
 
 /// One variant's measurements.
@@ -54,6 +58,10 @@ pub struct DpStepReport {
     pub batch: i64,
     pub channels: i64,
     pub normalization: crate::model::Normalization,
+    /// The discriminator benchmarked: the ac-GAN at 64 × 64 (d = 64, K = 3) or the DCGAN at
+    /// 28 × 28 (d = 64, K = 10).
+    #[serde(default)]
+    pub architecture: crate::model::Architecture,
     pub device: String,
     pub threads: i32,
     pub repeats: usize,
@@ -119,6 +127,7 @@ pub fn run(settings: &DpStepBench, cli_args: &[String]) -> anyhow::Result<DpStep
         batch: settings.batch,
         channels: settings.channels,
         normalization: settings.normalization,
+        architecture: settings.architecture,
         device: settings.device.clone(),
         threads: settings.threads,
         repeats: settings.repeats,
@@ -167,19 +176,28 @@ pub fn run_variant(settings: &DpStepBench, variant: Variant) -> anyhow::Result<V
     tch::set_num_threads(settings.threads);
     tch::manual_seed(0);
     let vs = nn::VarStore::new(device);
+    let dcgan = settings.architecture == crate::model::Architecture::Dcgan;
     let cfg = ModelConfig {
+        architecture: settings.architecture,
         channels: settings.channels,
         normalization: settings.normalization,
+        image_size: if dcgan {
+            crate::model::DCGAN_IMAGE_SIZE
+        } else {
+            64
+        },
+        classes: if dcgan { 10 } else { 3 },
         ..ModelConfig::default()
     };
+    let (size, classes) = (cfg.image_size, cfg.classes);
     let d = Discriminator::new(&vs.root(), &cfg).map_err(anyhow::Error::msg)?;
     let params = d.parameters();
     let b = settings.batch;
     let example = |seed: i64| {
         tch::manual_seed(seed);
         (
-            Tensor::randn([b, settings.channels, 64, 64], (Kind::Float, device)),
-            Tensor::randint(3, [b], (Kind::Int64, device)),
+            Tensor::randn([b, settings.channels, size, size], (Kind::Float, device)),
+            Tensor::randint(classes, [b], (Kind::Int64, device)),
         )
     };
     let (real, fake) = (example(1), example(2));
@@ -202,7 +220,8 @@ pub fn run_variant(settings: &DpStepBench, variant: Variant) -> anyhow::Result<V
                 let mut sum: Option<Vec<Tensor>> = None;
                 for i in 0..b {
                     let x = Tensor::cat(&[real.0.narrow(0, i, 1), fake.0.narrow(0, i, 1)], 0);
-                    let out = d.forward(&x, None);
+                    let y = Tensor::cat(&[real.1.narrow(0, i, 1), fake.1.narrow(0, i, 1)], 0);
+                    let out = d.forward(&x, &y, None);
                     let (r, f) = out.split_at(1);
                     let loss = d_loss(&r, &real.1.narrow(0, i, 1), true, 1.0).sum(Kind::Float)
                         + d_loss(&f, &fake.1.narrow(0, i, 1), false, 1.0).sum(Kind::Float);

@@ -149,6 +149,10 @@ pub struct DpStepArgs {
     /// or group.
     #[arg(long, value_enum, default_value = "none")]
     pub normalization: crate::model::Normalization,
+    /// The discriminator: the case study's ac-GAN at 64 × 64 (K = 3) or the conditional DCGAN
+    /// at 28 × 28 (K = 10); d = 64 both.
+    #[arg(long, value_enum, default_value = "ac-gan")]
+    pub architecture: crate::model::Architecture,
     /// Run one variant in this process (used by the benchmark's child processes).
     #[arg(long, value_enum, hide = true)]
     pub only: Option<crate::bench::dp_step::Variant>,
@@ -380,6 +384,7 @@ fn bench_dp_step(args: &DpStepArgs) -> Result<()> {
         repeats: args.repeats,
         rounds: args.rounds,
         normalization: args.normalization,
+        architecture: args.architecture,
     };
     if let Some(variant) = args.only {
         let r = dp_step::run_variant(&settings, variant)?;
@@ -405,6 +410,11 @@ fn bench_dp_step(args: &DpStepArgs) -> Result<()> {
             crate::model::Normalization::None => "none",
             crate::model::Normalization::Group => "group",
         },
+        "--architecture",
+        match args.architecture {
+            crate::model::Architecture::AcGan => "ac-gan",
+            crate::model::Architecture::Dcgan => "dcgan",
+        },
     ]
     .iter()
     .map(|s| s.to_string())
@@ -418,7 +428,11 @@ fn bench_dp_step(args: &DpStepArgs) -> Result<()> {
                 .unwrap_or("n/a".into())
         };
         println!(
-            "discriminator update, 64×64, d = 64, K = 3, normalisation {:?}, batch {} real + {} generated, {} channel(s), {} ({} threads), median of {} steps × {} interleaved rounds",
+            "discriminator update, {}, d = 64, normalisation {:?}, batch {} real + {} generated, {} channel(s), {} ({} threads), median of {} steps × {} interleaved rounds",
+            match r.architecture {
+                crate::model::Architecture::AcGan => "ac-GAN 64×64, K = 3",
+                crate::model::Architecture::Dcgan => "DCGAN 28×28, K = 10",
+            },
             r.normalization, r.batch, r.batch, r.channels, r.device, r.threads, r.repeats, r.rounds
         );
         for (name, v) in [

@@ -62,9 +62,13 @@ pub struct TrainArgs {
     /// training subjects (exchangeable with the members: a membership audit).
     #[arg(long, value_enum)]
     pub holdout: Option<crate::data::HoldoutMode>,
-    /// Image side (4·2^k); data are resized to it.
+    /// Image side (4·2^k for the ac-GAN, 28 for the DCGAN); data are resized to it.
     #[arg(long)]
     pub image_size: Option<i64>,
+    /// The pair of networks: the case study's ac-GAN, or Bie et al.'s conditional DCGAN at
+    /// 28 × 28 (`--architecture dcgan` also sets the image size to 28 unless given).
+    #[arg(long, value_enum)]
+    pub architecture: Option<crate::model::Architecture>,
     /// Input channels: consecutive slices stacked as a slab (1 = single slices).
     #[arg(long)]
     pub channels: Option<i64>,
@@ -78,6 +82,10 @@ pub struct TrainArgs {
     /// image side) of every image the discriminator sees; for small data sets.
     #[arg(long)]
     pub augment: bool,
+    /// Generated examples of a private discriminator step: `paired` (one per real example,
+    /// clipped with it) or `per-row` (a fixed number, every row clipped on its own).
+    #[arg(long, value_enum)]
+    pub fakes: Option<crate::train::config::Fakes>,
     /// Seed: makes the run reproducible, and its noise not secure (recorded in privacy.json).
     #[arg(long)]
     pub seed: Option<u64>,
@@ -259,6 +267,12 @@ fn apply_overrides(c: &mut TrainConfig, a: &TrainArgs) -> anyhow::Result<()> {
     if let Some(h) = a.holdout {
         c.data.holdout = h;
     }
+    if let Some(arch) = a.architecture {
+        c.model.architecture = arch;
+        if arch == crate::model::Architecture::Dcgan && a.image_size.is_none() {
+            c.model.image_size = crate::model::DCGAN_IMAGE_SIZE;
+        }
+    }
     if let Some(s) = a.image_size {
         c.model.image_size = s;
     }
@@ -270,6 +284,9 @@ fn apply_overrides(c: &mut TrainConfig, a: &TrainArgs) -> anyhow::Result<()> {
     }
     if let Some(d) = a.d_width {
         c.model.discriminator_width = d;
+    }
+    if let Some(f) = a.fakes {
+        c.optim.fakes = f;
     }
     if a.augment {
         c.optim.augment = Some(crate::train::augment::Augment::default());

@@ -15,9 +15,29 @@ pub enum Normalization {
     Group,
 }
 
+/// The one image side the dcgan architecture takes.
+pub const DCGAN_IMAGE_SIZE: i64 = 28;
+
+/// Which pair of networks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Architecture {
+    /// The case study's auxiliary-classifier GAN (REFERENCE.md §1): the discriminator sees the
+    /// image alone and has a real/fake head and a class head; any size 4·2^k.
+    #[default]
+    AcGan,
+    /// A conditional DCGAN at 28 × 28 in the manner of Bie et al.'s private GANs (REFERENCE.md
+    /// §7): the discriminator reads the class as one-hot input channels and has one real/fake
+    /// output (no class head); LeakyReLU(0.2) in both networks, biases, no normalisation.
+    Dcgan,
+}
+
 /// The sizes of both networks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelConfig {
+    /// The pair of networks (absent in older configurations, which were all ac-GANs).
+    #[serde(default)]
+    pub architecture: Architecture,
     /// Input channels: 1 for slices, 9 for the case study's multi-slice vertebral units.
     pub channels: i64,
     /// Square image side: 4·2^k (16, 32, 64, 128); 64 in the case study.
@@ -41,6 +61,7 @@ pub struct ModelConfig {
 impl Default for ModelConfig {
     fn default() -> Self {
         Self {
+            architecture: Architecture::AcGan,
             channels: 1,
             image_size: 64,
             classes: 3,
@@ -61,6 +82,16 @@ impl ModelConfig {
     /// Number of stride-2 stages between the image and 4×4.
     pub fn stages(&self) -> Result<u32, String> {
         let s = self.image_size;
+        if self.architecture == Architecture::Dcgan {
+            // 28 → 14 → 7 → 4: the third stage is a 3×3 convolution.
+            return match s {
+                DCGAN_IMAGE_SIZE => Ok(3),
+                _ => Err(format!(
+                    "the dcgan architecture is built for {DCGAN_IMAGE_SIZE} × {DCGAN_IMAGE_SIZE} \
+                     images, got image size {s} (use the ac_gan architecture for 4·2^k sizes)"
+                )),
+            };
+        }
         if s < 8 || s % 4 != 0 || !(s as u64 / 4).is_power_of_two() {
             return Err(format!(
                 "image size {s} must be 4·2^k with k ≥ 1 (8, 16, 32, 64, 128)"
@@ -82,6 +113,14 @@ impl ModelConfig {
             if v < 1 {
                 return Err(format!("{name} must be ≥ 1, got {v}"));
             }
+        }
+        if self.architecture == Architecture::Dcgan
+            && (self.normalization != Normalization::None
+                || self.generator_normalization != Normalization::None)
+        {
+            return Err("the dcgan architecture has no normalisation layers; set \
+                        normalization and generator_normalization to none"
+                .into());
         }
         if self.classes < 2 {
             return Err(format!("classes must be ≥ 2, got {}", self.classes));

@@ -1,9 +1,14 @@
-//! The discriminator: strided convolutions with LeakyReLU(0.2), a 4×4 → 1×1 convolution, then
-//! a real/fake head and an auxiliary class head. Every layer is a [`PrivateLayer`], so DP-SGD
-//! can train it; there is no batch norm.
+//! The discriminator. Two architectures ([`Architecture`]):
+//! - **ac-GAN** (the case study): strided convolutions with LeakyReLU(0.2), a 4×4 → 1×1
+//!   convolution, then a real/fake head and an auxiliary class head;
+//! - **DCGAN** (Bie et al.): the class enters as one-hot input channels beside the image;
+//!   28 → 14 → 7 → 4 with 4×4, 4×4 and 3×3 stride-2 convolutions, then a 4×4 convolution to
+//!   one real/fake logit; no class head.
+//!
+//! Every layer is a [`PrivateLayer`], so DP-SGD can train it; there is no batch norm.
 use tch::{nn, Tensor};
 
-use super::config::{ModelConfig, Normalization};
+use super::config::{Architecture, ModelConfig, Normalization};
 use crate::dp::{Conv2d, GroupNorm, Linear, PrivateLayer, Tape};
 
 /// Weights are initialised N(0, 0.02) as in the case study.
@@ -14,8 +19,11 @@ pub struct Discriminator {
     convs: Vec<Conv2d>,
     norms: Vec<Option<GroupNorm>>,
     last: Conv2d,
-    real_fake: Linear,
-    class: Linear,
+    /// The ac-GAN's real/fake and class heads; absent in the DCGAN, whose last convolution
+    /// gives the real/fake logit.
+    heads: Option<(Linear, Linear)>,
+    /// Classes given as one-hot input channels (the DCGAN), or 0 (the ac-GAN).
+    label_channels: i64,
 }
 
 /// Logits of one forward pass.
@@ -23,8 +31,8 @@ pub struct Discriminator {
 pub struct DiscriminatorOutput {
     /// Real/fake logit, `[B]`.
     pub real_fake: Tensor,
-    /// Class logits, `[B, K]`.
-    pub class: Tensor,
+    /// Class logits, `[B, K]`, where the discriminator has a class head (the ac-GAN).
+    pub class: Option<Tensor>,
 }
 
 impl DiscriminatorOutput {
@@ -33,9 +41,27 @@ impl DiscriminatorOutput {
         let total = self.real_fake.size()[0];
         let part = |start: i64, len: i64| Self {
             real_fake: self.real_fake.narrow(0, start, len),
-            class: self.class.narrow(0, start, len),
+            class: self.class.as_ref().map(|c| c.narrow(0, start, len)),
         };
         (part(0, rows), part(rows, total - rows))
+    }
+
+    /// The same logits, cut from the graph.
+    pub fn detach(&self) -> Self {
+        Self {
+            real_fake: self.real_fake.detach(),
+            class: self.class.as_ref().map(Tensor::detach),
+        }
+    }
+
+    /// −log p(label | x) of the class head per row, or `None` without one.
+    pub fn class_nll(&self, labels: &Tensor) -> Option<Tensor> {
+        self.class.as_ref().map(|c| {
+            c.log_softmax(1, c.kind())
+                .gather(1, &labels.unsqueeze(1), false)
+                .squeeze_dim(1)
+                .neg()
+        })
     }
 }
 
@@ -44,20 +70,24 @@ impl Discriminator {
         cfg.validate()?;
         let d = cfg.discriminator_width;
         let stages = cfg.stages()? as i64;
+        let dcgan = cfg.architecture == Architecture::Dcgan;
+        let label_channels = if dcgan { cfg.classes } else { 0 };
         let mut convs = Vec::new();
         let mut norms = Vec::new();
-        let mut width = cfg.channels;
+        let mut width = cfg.channels + label_channels;
         for i in 0..stages {
             let out = d << i;
+            // The DCGAN's 7 → 4 stage is a 3×3 convolution.
+            let kernel = if dcgan && i == 2 { 3 } else { 4 };
             convs.push(Conv2d::new(
                 path,
                 &format!("conv{}", i + 1),
                 width,
                 out,
-                4,
+                kernel,
                 2,
                 1,
-                false,
+                dcgan,
                 INIT_STD,
             ));
             norms.push(match (cfg.normalization, i) {
@@ -71,29 +101,53 @@ impl Discriminator {
             });
             width = out;
         }
+        let last_width = if dcgan { 1 } else { d };
         let last = Conv2d::new(
             path,
             &format!("conv{}", stages + 1),
             width,
-            d,
+            last_width,
             4,
             1,
             0,
-            false,
+            dcgan,
             INIT_STD,
         );
+        let heads = (!dcgan).then(|| {
+            (
+                Linear::new(path, "real_fake", d, 1, true, INIT_STD),
+                Linear::new(path, "class", d, cfg.classes, true, INIT_STD),
+            )
+        });
         Ok(Self {
             convs,
             norms,
             last,
-            real_fake: Linear::new(path, "real_fake", d, 1, true, INIT_STD),
-            class: Linear::new(path, "class", d, cfg.classes, true, INIT_STD),
+            heads,
+            label_channels,
         })
     }
 
-    /// Forward pass; with a tape, records every private layer for the per-sample engine.
-    pub fn forward(&self, x: &Tensor, mut tape: Option<&mut Tape>) -> DiscriminatorOutput {
-        let mut h = x.shallow_clone();
+    /// Forward pass of images `x` `[B, C, H, W]` of classes `labels` `[B]` (int64; read only by
+    /// a discriminator conditioned on the class); with a tape, records every private layer
+    /// for the per-sample engine.
+    pub fn forward(
+        &self,
+        x: &Tensor,
+        labels: &Tensor,
+        mut tape: Option<&mut Tape>,
+    ) -> DiscriminatorOutput {
+        let mut h = if self.label_channels > 0 {
+            let size = x.size();
+            let maps = labels
+                .one_hot(self.label_channels)
+                .to_kind(x.kind())
+                .view([size[0], self.label_channels, 1, 1])
+                .expand([size[0], self.label_channels, size[2], size[3]], false);
+            Tensor::cat(&[x.shallow_clone(), maps], 1)
+        } else {
+            x.shallow_clone()
+        };
         for (conv, norm) in self.convs.iter().zip(&self.norms) {
             h = conv.forward(&h, tape.as_deref_mut());
             if let Some(norm) = norm {
@@ -101,13 +155,22 @@ impl Discriminator {
             }
             h = leaky(&h);
         }
-        let h = leaky(&self.last.forward(&h, tape.as_deref_mut()).flatten(1, -1));
-        let real_fake = self
-            .real_fake
-            .forward(&h, tape.as_deref_mut())
-            .squeeze_dim(1);
-        let class = self.class.forward(&h, tape);
-        DiscriminatorOutput { real_fake, class }
+        let h = self.last.forward(&h, tape.as_deref_mut()).flatten(1, -1);
+        match &self.heads {
+            None => DiscriminatorOutput {
+                real_fake: h.squeeze_dim(1),
+                class: None,
+            },
+            Some((real_fake, class)) => {
+                let h = leaky(&h);
+                let real_fake = real_fake.forward(&h, tape.as_deref_mut()).squeeze_dim(1);
+                let class = class.forward(&h, tape);
+                DiscriminatorOutput {
+                    real_fake,
+                    class: Some(class),
+                }
+            }
+        }
     }
 
     /// The private layers in forward order (the order the tape records them).
@@ -120,8 +183,10 @@ impl Discriminator {
             }
         }
         out.push(&self.last);
-        out.push(&self.real_fake);
-        out.push(&self.class);
+        if let Some((real_fake, class)) = &self.heads {
+            out.push(real_fake);
+            out.push(class);
+        }
         out
     }
 

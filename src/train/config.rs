@@ -61,6 +61,24 @@ pub struct OptimConfig {
     /// `null` (and absent, in older configurations) for none.
     #[serde(default)]
     pub augment: Option<Augment>,
+    /// How the private discriminator step treats its generated examples ([`Fakes`]); absent in
+    /// older configurations, which paired them.
+    #[serde(default)]
+    pub fakes: Fakes,
+}
+
+/// The generated half of a private discriminator step. Both give the step sensitivity C.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Fakes {
+    /// As many generated examples as the Poisson batch drew real ones, each real example
+    /// clipped together with its generated partner (one pair per sample; the default).
+    #[default]
+    Paired,
+    /// A fixed number of generated examples (the expected batch, whatever the Poisson draw),
+    /// every row, real or generated, clipped to C on its own (Bie et al.): each real example
+    /// keeps its whole norm budget C against the same noise σC.
+    PerRow,
 }
 
 impl Default for OptimConfig {
@@ -73,6 +91,7 @@ impl Default for OptimConfig {
             class_loss_weight: 1.0,
             generator_ema: Some(0.999),
             augment: None,
+            fakes: Fakes::Paired,
         }
     }
 }

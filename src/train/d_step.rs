@@ -2,7 +2,7 @@
 //!
 //! **The private update pairs each real example with a generated one.** With a Poisson batch
 //! of b real examples, b examples are generated; pair i's loss is
-//! BCE(D(x_i), real) + BCE(D(x̃_i), fake) + α·(class NLL of both), and the engine clips each
+//! BCE(D(x_i), real) + BCE(D(x̃_i), fake) + α·(class NLL of both, for an ac-GAN), and the engine clips each
 //! pair's gradient to C as one sample ([`crate::dp::clipped_gradients_of_groups`]), sums,
 //! adds N(0, σ²C²) per coordinate and divides by the expected batch size qN.
 //!
@@ -80,7 +80,8 @@ pub fn private_grads(
     );
     let mut tape = Tape::new();
     let input = options.input_with(&Tensor::cat(&[x, fake], 0), &mut Draws::Secret(noise));
-    let out = discriminator.forward(&input, Some(&mut tape));
+    let labels = Tensor::cat(&[y, fake_labels], 0);
+    let out = discriminator.forward(&input, &labels, Some(&mut tape));
     let (real_out, fake_out) = out.split_at(b);
     let real = d_loss(&real_out, y, true, alpha);
     let generated = d_loss(&fake_out, fake_labels, false, alpha);
@@ -98,6 +99,53 @@ pub fn private_grads(
     ))
 }
 
+/// The private update with a fixed set of generated examples (`fake`, as many as the expected
+/// batch), every row clipped to C on its own ([`crate::train::config::Fakes::PerRow`]):
+/// (Σ clipped real rows + Σ clipped generated rows + N(0, σ²C²)) / qN.
+///
+/// *Why the accounting holds:* the generated rows' number is fixed and they are drawn from the
+/// generator (post-processing of earlier private updates) with fresh noise, so their clipped
+/// sum is the same for neighbouring datasets given the past; adding or removing one real
+/// example changes the sum by one clipped row, norm ≤ C. An empty Poisson batch still sends
+/// the generated rows, with the noise.
+pub fn private_grads_per_row(
+    dp: &DpSgd,
+    discriminator: &Discriminator,
+    d_params: &[Tensor],
+    noise: &mut NoiseSource,
+    real: Option<&Examples>,
+    (fake, fake_labels): &Examples,
+    options: LossOptions,
+) -> anyhow::Result<(Vec<Tensor>, StepLosses)> {
+    let alpha = options.alpha;
+    let (images, labels, b) = match real {
+        Some((x, y)) => (
+            Tensor::cat(&[x, fake], 0),
+            Tensor::cat(&[y, fake_labels], 0),
+            y.size()[0],
+        ),
+        None => (fake.shallow_clone(), fake_labels.shallow_clone(), 0),
+    };
+    let mut tape = Tape::new();
+    let input = options.input_with(&images, &mut Draws::Secret(noise));
+    let out = discriminator.forward(&input, &labels, Some(&mut tape));
+    let (real_out, fake_out) = out.split_at(b);
+    let generated = d_loss(&fake_out, fake_labels, false, alpha);
+    let mut total = generated.sum(Kind::Float);
+    let mut losses = None;
+    if let Some((_, y)) = real.filter(|_| b > 0) {
+        let real = d_loss(&real_out, y, true, alpha);
+        losses = Some((
+            real.mean(Kind::Float).double_value(&[]),
+            generated.mean(Kind::Float).double_value(&[]),
+        ));
+        total = total + real.sum(Kind::Float);
+    }
+    let clipped =
+        clipped_gradients_of_groups(&discriminator.layers(), &tape, &total, dp.clipping, 1)?;
+    Ok((dp.privatize(Some(clipped.grads), d_params, noise)?, losses))
+}
+
 /// The ordinary update: gradient of the mean loss on the real batch plus the mean loss on the
 /// generated batch.
 pub fn nonprivate_grads(
@@ -109,14 +157,14 @@ pub fn nonprivate_grads(
 ) -> anyhow::Result<(Vec<Tensor>, StepLosses)> {
     let alpha = options.alpha;
     let real = d_loss(
-        &discriminator.forward(&options.input(x), None),
+        &discriminator.forward(&options.input(x), y, None),
         y,
         true,
         alpha,
     )
     .mean(Kind::Float);
     let generated = d_loss(
-        &discriminator.forward(&options.input(fake), None),
+        &discriminator.forward(&options.input(fake), fake_labels, None),
         fake_labels,
         false,
         alpha,
@@ -127,7 +175,8 @@ pub fn nonprivate_grads(
     Ok((grads, Some(losses)))
 }
 
-/// Per-example discriminator loss: BCE(real/fake logit, target) + α·class NLL.
+/// Per-example discriminator loss: BCE(real/fake logit, target) + α·class NLL (where the
+/// discriminator has a class head).
 pub fn d_loss(out: &DiscriminatorOutput, labels: &Tensor, real: bool, alpha: f64) -> Tensor {
     let target = if real {
         out.real_fake.ones_like()
@@ -140,11 +189,82 @@ pub fn d_loss(out: &DiscriminatorOutput, labels: &Tensor, real: bool, alpha: f64
         None,
         tch::Reduction::None,
     );
-    let nll = out
-        .class
-        .log_softmax(1, out.class.kind())
-        .gather(1, &labels.unsqueeze(1), false)
-        .squeeze_dim(1)
-        .neg();
-    bce + nll * alpha
+    match out.class_nll(labels) {
+        Some(nll) => bce + nll * alpha,
+        None => bce,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dp::Clipping;
+    use crate::model::{Architecture, ModelConfig};
+    use tch::{nn, Device};
+
+    fn norm(grads: &[Tensor]) -> f64 {
+        grads
+            .iter()
+            .map(|g| g.square().sum(Kind::Double).double_value(&[]))
+            .sum::<f64>()
+            .sqrt()
+    }
+
+    fn difference(a: &[Tensor], b: &[Tensor]) -> Vec<Tensor> {
+        a.iter().zip(b).map(|(a, b)| a - b).collect()
+    }
+
+    /// Without noise and with qN = 1, the update is the clipped sum itself: one more real
+    /// example moves it by at most C; the generated rows alone (an empty Poisson batch) still
+    /// make an update, of norm at most (their count)·C.
+    #[test]
+    fn per_row_update_moves_by_at_most_c_for_one_more_real_example() {
+        for (architecture, size) in [(Architecture::AcGan, 16), (Architecture::Dcgan, 28)] {
+            tch::manual_seed(3);
+            let vs = nn::VarStore::new(Device::Cpu);
+            let cfg = ModelConfig {
+                architecture,
+                image_size: size,
+                classes: 3,
+                discriminator_width: 4,
+                ..ModelConfig::default()
+            };
+            let d = Discriminator::new(&vs.root(), &cfg).unwrap();
+            let params = d.parameters();
+            let c = 0.01; // small enough that every row is clipped
+            let dp = DpSgd {
+                clipping: Clipping::Flat { max_grad_norm: c },
+                noise_multiplier: 0.0,
+                sample_rate: 0.1,
+                dataset_size: 10,
+            };
+            let options = LossOptions {
+                alpha: 1.0,
+                augment: None,
+            };
+            let image = |n: i64| Tensor::randn([n, 1, size, size], (Kind::Float, Device::Cpu));
+            let x = image(6);
+            let y = Tensor::from_slice(&[0i64, 1, 2, 0, 1, 2]);
+            let fake = (image(4), Tensor::from_slice(&[2i64, 1, 0, 2]));
+            let mut noise = NoiseSource::seeded(0);
+            let mut update = |real: Option<&Examples>| {
+                private_grads_per_row(&dp, &d, &params, &mut noise, real, &fake, options).unwrap()
+            };
+            let small = (x.narrow(0, 0, 5), y.narrow(0, 0, 5));
+            let (without, losses_without) = update(Some(&small));
+            let (with, _) = update(Some(&(x, y)));
+            let moved = norm(&difference(&with, &without));
+            assert!(moved <= c * (1.0 + 1e-4), "moved by {moved} > C = {c}");
+            assert!(
+                moved > 0.5 * c,
+                "one more clipped row should move it by ≈ C: {moved}"
+            );
+            assert!(losses_without.is_some());
+
+            let (generated_only, losses) = update(None);
+            assert!(losses.is_none());
+            let n = norm(&generated_only);
+            assert!(n > 0.0 && n <= 4.0 * c * (1.0 + 1e-4), "{n}");
+        }
+    }
 }

@@ -21,8 +21,8 @@ use tch::{nn, Device, Kind, Tensor};
 
 use super::adam::Adam;
 use super::checkpoint::{self, CheckpointState};
-use super::config::TrainConfig;
-use super::d_step::{d_loss, nonprivate_grads, private_grads, LossOptions};
+use super::config::{Fakes, TrainConfig};
+use super::d_step::{d_loss, nonprivate_grads, private_grads, private_grads_per_row, LossOptions};
 use super::ema::Ema;
 use super::files::write_json;
 use super::metrics::{MetricsFiles, Window};
@@ -331,28 +331,41 @@ pub fn train(
         };
         let (grads, losses) = match &dp {
             Some(dp) => {
-                // Each real example is paired with a generated one (see `d_step`), whose class
-                // and latent noise come from the CSPRNG.
+                // Generated examples' classes and latent noise come from the CSPRNG: paired,
+                // one per real example (see `d_step`); per row, a fixed number.
                 let real = (!indices.is_empty()).then(|| data.batch(&indices, device));
-                let fake = real.as_ref().map(|(_, y)| {
-                    let labels = secret_labels(&mut noise, y.size()[0], classes, device);
-                    let z = noise.gaussian(
-                        &[y.size()[0], config.model.latent_dim],
-                        1.0,
-                        Kind::Float,
-                        device,
-                    );
+                let mut generate = |count: i64| {
+                    let labels = secret_labels(&mut noise, count, classes, device);
+                    let z =
+                        noise.gaussian(&[count, config.model.latent_dim], 1.0, Kind::Float, device);
                     (tch::no_grad(|| generator.forward(&labels, &z)), labels)
-                });
-                let pairs = real.as_ref().zip(fake.as_ref());
-                private_grads(
-                    dp,
-                    &discriminator,
-                    &d_params,
-                    &mut noise,
-                    pairs,
-                    loss_options,
-                )?
+                };
+                match config.optim.fakes {
+                    Fakes::Paired => {
+                        let fake = real.as_ref().map(|(_, y)| generate(y.size()[0]));
+                        let pairs = real.as_ref().zip(fake.as_ref());
+                        private_grads(
+                            dp,
+                            &discriminator,
+                            &d_params,
+                            &mut noise,
+                            pairs,
+                            loss_options,
+                        )?
+                    }
+                    Fakes::PerRow => {
+                        let fake = generate(fake_batch);
+                        private_grads_per_row(
+                            dp,
+                            &discriminator,
+                            &d_params,
+                            &mut noise,
+                            real.as_ref(),
+                            &fake,
+                            loss_options,
+                        )?
+                    }
+                }
             }
             None => {
                 let labels = Tensor::randint(classes, [fake_batch], (Kind::Int64, device));
@@ -375,7 +388,7 @@ pub fn train(
         if schedule.discriminator_step(n_d) {
             let labels = Tensor::randint(classes, [fake_batch], (Kind::Int64, device));
             let images = generator.sample(&labels, device);
-            let out = discriminator.forward(&loss_options.input(&images), None);
+            let out = discriminator.forward(&loss_options.input(&images), &labels, None);
             let g_loss = d_loss(&out, &labels, true, alpha).mean(Kind::Float);
             let g_grads = Tensor::f_run_backward(&[&g_loss], &g_params, false, false)?;
             adam_g.step(&g_grads);
@@ -383,10 +396,7 @@ pub fn train(
                 ema.update(&g_params);
             }
             let (d_generated, d_accuracy) = tch::no_grad(|| {
-                let detached = crate::model::DiscriminatorOutput {
-                    real_fake: out.real_fake.detach(),
-                    class: out.class.detach(),
-                };
+                let detached = out.detach();
                 (
                     d_loss(&detached, &labels, false, alpha)
                         .mean(Kind::Float)
