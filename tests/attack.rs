@@ -203,6 +203,63 @@ fn every_attack_on_a_dp_run_stays_under_the_bound() {
     assert_eq!(audit["under_bound"], Value::Bool(true), "{audit}");
 }
 
+/// The conditional DCGAN goes through the whole pipeline: training at 28 × 28, evaluation, and
+/// every attack (the white-box one scores real examples with their class as the
+/// discriminator's input), all under the bound.
+#[test]
+fn a_dcgan_run_is_evaluated_and_attacked() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("dcgan");
+    let trained = ok(&dpgan(&[
+        "train",
+        "--architecture",
+        "dcgan",
+        "--g-width",
+        "8",
+        "--d-width",
+        "8",
+        "--dataset",
+        "synthetic:120",
+        "--epsilon",
+        "1",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "16",
+        "--seed",
+        "3",
+        "--no-progress",
+        "--json",
+        "--out",
+        run.to_str().unwrap(),
+    ]));
+    assert!(trained["epsilon"].as_f64().unwrap() <= 1.0, "{trained}");
+    let config: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["model"]["architecture"], "dcgan");
+    assert_eq!(config["model"]["image_size"], 28);
+    let evaluation = ok(&dpgan(&[
+        "evaluate",
+        "--run",
+        run.to_str().unwrap(),
+        "--json",
+        "--samples",
+        "200",
+        "--classifier-steps",
+        "20",
+    ]));
+    assert!(evaluation["utility"]["synthetic_trained"]
+        .as_f64()
+        .is_some());
+    let report = attack(&run);
+    let names: Vec<String> = aucs(&report).into_iter().map(|(n, _)| n).collect();
+    assert!(
+        names.iter().any(|n| n.contains("discriminator")),
+        "{names:?}"
+    );
+    assert_eq!(report["within_bound"], Value::Bool(true), "{report}");
+}
+
 #[test]
 fn bad_run_directories_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();

@@ -131,16 +131,19 @@ pub fn private_grads_per_row(
     let out = discriminator.forward(&input, &labels, Some(&mut tape));
     let (real_out, fake_out) = out.split_at(b);
     let generated = d_loss(&fake_out, fake_labels, false, alpha);
-    let mut total = generated.sum(Kind::Float);
-    let mut losses = None;
-    if let Some((_, y)) = real.filter(|_| b > 0) {
-        let real = d_loss(&real_out, y, true, alpha);
-        losses = Some((
+    let real = real
+        .filter(|_| b > 0)
+        .map(|(_, y)| d_loss(&real_out, y, true, alpha));
+    let losses = real.as_ref().map(|real| {
+        (
             real.mean(Kind::Float).double_value(&[]),
             generated.mean(Kind::Float).double_value(&[]),
-        ));
-        total = total + real.sum(Kind::Float);
-    }
+        )
+    });
+    let total = match &real {
+        Some(real) => generated.sum(Kind::Float) + real.sum(Kind::Float),
+        None => generated.sum(Kind::Float),
+    };
     let clipped =
         clipped_gradients_of_groups(&discriminator.layers(), &tape, &total, dp.clipping, 1)?;
     Ok((dp.privatize(Some(clipped.grads), d_params, noise)?, losses))
