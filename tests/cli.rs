@@ -2,7 +2,7 @@
 use std::process::Command;
 
 use dpgan::info::Info;
-use privacy_accounting::cli::{AccountReport, CalibrateReport};
+use privacy_accounting::cli::{AccountReport, CalibrateReport, DeltaReport};
 
 fn dpgan(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_dpgan"))
@@ -65,6 +65,7 @@ fn account_reports_prv_bounds_and_rdp_order() {
         prv.epsilon_upper.unwrap(),
     );
     assert!(lo <= est && est <= hi && prv.epsilon == hi);
+    assert_eq!(prv.answered_by, "prv");
     // dp_accounting's PLD gives 2.3818 for this setting (REFERENCE.md §4).
     assert!((2.3818 - 0.01..=2.3818 + 0.05).contains(&hi), "{hi}");
 
@@ -73,6 +74,50 @@ fn account_reports_prv_bounds_and_rdp_order() {
     let rdp: AccountReport = stdout_json(&rdp_args);
     assert!((rdp.epsilon - 2.5967).abs() < 1e-3, "{}", rdp.epsilon);
     assert!(rdp.order.is_some());
+}
+
+#[test]
+fn delta_inverts_account() {
+    let common = [
+        "--noise-multiplier",
+        "1.1",
+        "--sample-rate",
+        "0.004266666666666667",
+        "--steps",
+        "14063",
+        "--json",
+    ];
+    let mut args = vec!["account", "--delta", "1e-5"];
+    args.extend(common);
+    let eps: AccountReport = stdout_json(&args);
+    // δ at the ε reported for δ = 1e-5 is at most 1e-5 (both are conservative bounds) and not
+    // far below it (the PRV error terms are small here).
+    let eps_text = format!("{}", eps.epsilon);
+    let mut args = vec!["delta", "--epsilon", &eps_text];
+    args.extend(common);
+    let d: DeltaReport = stdout_json(&args);
+    assert_eq!(d.answered_by, "prv");
+    assert!(d.delta <= 1e-5 && d.delta > 5e-6, "{d:?}");
+}
+
+#[test]
+fn an_extreme_budget_is_answered_and_says_by_what() {
+    // 10⁶ steps at σ = 0.7: the PRV grid at the default precision would need ≈ 10⁹ points.
+    let r: AccountReport = stdout_json(&[
+        "account",
+        "--noise-multiplier",
+        "0.7",
+        "--sample-rate",
+        "0.01",
+        "--steps",
+        "1000000",
+        "--delta",
+        "1e-5",
+        "--json",
+    ]);
+    assert!(r.answered_by.contains("budget"), "{r:?}");
+    assert!(r.epsilon > 300.0 && r.epsilon < 500.0, "{r:?}");
+    assert!(r.eps_error.unwrap() > 0.01, "{r:?}");
 }
 
 #[test]

@@ -82,6 +82,9 @@ fn training_at_epsilon_10_stays_within_budget_and_the_ledger_recomputes_it() {
     let last: serde_json::Value = serde_json::from_str(metrics.lines().last().unwrap()).unwrap();
     assert_eq!(last["step"], planned);
     assert_eq!(last["epsilon"].as_f64().unwrap(), eps);
+    // Every ε says which accountant produced it.
+    assert_eq!(last["accountant"], "prv");
+    assert_eq!(report.epsilon_accountant.as_deref(), Some("prv"));
     for file in [
         "generator.safetensors",
         "discriminator.safetensors",

@@ -19,6 +19,38 @@ pub trait Accountant {
 
     /// A short name for reports ("rdp", "prv").
     fn name(&self) -> &'static str;
+
+    /// [`Self::epsilon`] with the name of what produced it: an accountant may answer with
+    /// another one's figure (the PRV accountant does, with RDP's, where that is the smaller
+    /// certified bound or where its own computation would not fit its budget).
+    fn epsilon_answer(&self, delta: f64) -> Result<Answer, Error> {
+        Ok(Answer::new(self.epsilon(delta)?, self.name()))
+    }
+
+    /// [`Self::delta`] with the name of what produced it.
+    fn delta_answer(&self, epsilon: f64) -> Result<Answer, Error> {
+        Ok(Answer::new(self.delta(epsilon)?, self.name()))
+    }
+}
+
+/// A privacy figure (ε or δ) and the accountant that produced it, in words: "prv", "rdp",
+/// "rdp (prv exceeded its budget)", "prv (ε error widened to 0.25 to fit its budget)".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Answer {
+    /// ε or δ (a conservative bound).
+    pub value: f64,
+    /// Which accountant produced `value`, and why where it is not the one asked for.
+    pub accountant: String,
+}
+
+impl Answer {
+    /// A figure from `accountant`.
+    pub fn new(value: f64, accountant: impl Into<String>) -> Self {
+        Self {
+            value,
+            accountant: accountant.into(),
+        }
+    }
 }
 
 /// The accountants this crate provides, by name (as on the command line).

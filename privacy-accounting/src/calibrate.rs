@@ -4,7 +4,7 @@
 //! command line and the trainer both call [`calibrate_noise_multiplier`].
 use serde::{Deserialize, Serialize};
 
-use crate::{Accountant, AccountantKind, DpEvent, Error};
+use crate::{Accountant, AccountantKind, Answer, DpEvent, Error};
 
 /// What to calibrate for.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -20,12 +20,14 @@ pub struct CalibrationTarget {
 }
 
 /// The calibrated noise multiplier and the ε it gives (always ≤ the target).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Calibration {
     /// Noise multiplier σ (noise std ÷ sensitivity).
     pub noise_multiplier: f64,
     /// ε.
     pub epsilon: f64,
+    /// The accountant that produced `epsilon` (see [`crate::Answer`]).
+    pub accountant: String,
 }
 
 /// Relative precision of the returned σ: σ·(1 − this) would exceed the target.
@@ -56,8 +58,57 @@ pub fn calibrate_noise_multiplier(
             target.steps,
         )
     };
-    calibrate_with(target.epsilon, target.delta, || kind.make(), event_for)
+    match kind {
+        AccountantKind::Rdp => {
+            calibrate_with(target.epsilon, target.delta, || kind.make(), event_for)
+        }
+        AccountantKind::Prv => {
+            calibrate_after_rdp(target.epsilon, target.delta, || kind.make(), event_for)
+        }
+    }
 }
+
+/// Calibration for an accountant at least as tight as RDP (the PRV accountant, whose ε never
+/// exceeds RDP's: it answers with RDP's figure where that is smaller). RDP's σ, found first and
+/// cheaply, is then an upper end of the bracket, and the expensive accountant is only asked
+/// about σ within a factor of it: an unreachable or extreme target is answered in RDP's time.
+pub fn calibrate_after_rdp<F, E>(
+    target_epsilon: f64,
+    delta: f64,
+    make_accountant: F,
+    event_for: E,
+) -> Result<Calibration, Error>
+where
+    F: Fn() -> Box<dyn Accountant + Send>,
+    E: Fn(f64) -> DpEvent,
+{
+    let rdp = || Box::new(crate::RdpAccountant::new()) as Box<dyn Accountant + Send>;
+    let start = match calibrate_with(target_epsilon, delta, rdp, &event_for) {
+        Ok(c) => c.noise_multiplier,
+        Err(unreachable @ Error::Unreachable { .. }) => {
+            // The tighter accountant may still reach the target within the searched range.
+            let mut acc = make_accountant();
+            acc.compose(&event_for(MAX_NOISE_MULTIPLIER))?;
+            if acc.epsilon(delta)? > target_epsilon {
+                return Err(unreachable);
+            }
+            MAX_NOISE_MULTIPLIER
+        }
+        Err(e) => return Err(e),
+    };
+    calibrate_from(
+        target_epsilon,
+        delta,
+        make_accountant,
+        event_for,
+        start,
+        RDP_BRACKET_FACTOR,
+    )
+}
+
+/// How far below RDP's σ the bracket's lower end is first tried (the PRV accountant saves
+/// 5–20 % of σ in the usual settings).
+const RDP_BRACKET_FACTOR: f64 = 1.25;
 
 /// The general form: any accountant factory, any σ → event map (ε must fall as σ grows).
 pub fn calibrate_with<F, E>(
@@ -70,6 +121,22 @@ where
     F: Fn() -> Box<dyn Accountant + Send>,
     E: Fn(f64) -> DpEvent,
 {
+    calibrate_from(target_epsilon, delta, make_accountant, event_for, 1.0, 2.0)
+}
+
+/// The search itself: bracket from σ = `start`, moving by `factor`, then bisect in log σ.
+fn calibrate_from<F, E>(
+    target_epsilon: f64,
+    delta: f64,
+    make_accountant: F,
+    event_for: E,
+    start: f64,
+    factor: f64,
+) -> Result<Calibration, Error>
+where
+    F: Fn() -> Box<dyn Accountant + Send>,
+    E: Fn(f64) -> DpEvent,
+{
     if !(target_epsilon.is_finite() && target_epsilon > 0.0) {
         return Err(Error::invalid(
             "epsilon",
@@ -77,36 +144,38 @@ where
             "target must be finite and > 0",
         ));
     }
-    let epsilon_at = |sigma: f64| -> Result<f64, Error> {
+    let epsilon_at = |sigma: f64| -> Result<Answer, Error> {
         let mut acc = make_accountant();
         acc.compose(&event_for(sigma))?;
-        acc.epsilon(delta)
+        acc.epsilon_answer(delta)
+    };
+    let done = |sigma: f64, answer: Answer| Calibration {
+        noise_multiplier: sigma,
+        epsilon: answer.value,
+        accountant: answer.accountant,
     };
     // Bracket: ε(lo) > target ≥ ε(hi).
-    let mut hi = 1.0;
-    let mut eps_hi = epsilon_at(hi)?;
+    let mut hi = start;
+    let mut at_hi = epsilon_at(hi)?;
     let mut lo;
-    if eps_hi <= target_epsilon {
+    if at_hi.value <= target_epsilon {
         loop {
-            lo = hi / 2.0;
+            lo = hi / factor;
             if lo < MIN_NOISE_MULTIPLIER {
-                return Ok(Calibration {
-                    noise_multiplier: hi,
-                    epsilon: eps_hi,
-                });
+                return Ok(done(hi, at_hi));
             }
-            let eps_lo = epsilon_at(lo)?;
-            if eps_lo > target_epsilon {
+            let at_lo = epsilon_at(lo)?;
+            if at_lo.value > target_epsilon {
                 break;
             }
             hi = lo;
-            eps_hi = eps_lo;
+            at_hi = at_lo;
         }
     } else {
         loop {
             lo = hi;
-            hi *= 2.0;
-            if hi > MAX_NOISE_MULTIPLIER {
+            hi *= factor;
+            if hi > MAX_NOISE_MULTIPLIER * (1.0 + 1e-12) {
                 return Err(Error::Unreachable {
                     target: target_epsilon,
                     reason: format!(
@@ -114,8 +183,8 @@ where
                     ),
                 });
             }
-            eps_hi = epsilon_at(hi)?;
-            if eps_hi <= target_epsilon {
+            at_hi = epsilon_at(hi)?;
+            if at_hi.value <= target_epsilon {
                 break;
             }
         }
@@ -123,18 +192,15 @@ where
     // Bisect in log σ, keeping the invariant; return the upper end (never overshoots).
     while hi / lo > 1.0 + SIGMA_RELATIVE_TOLERANCE {
         let mid = (lo * hi).sqrt();
-        let eps_mid = epsilon_at(mid)?;
-        if eps_mid <= target_epsilon {
+        let at_mid = epsilon_at(mid)?;
+        if at_mid.value <= target_epsilon {
             hi = mid;
-            eps_hi = eps_mid;
+            at_hi = at_mid;
         } else {
             lo = mid;
         }
     }
-    Ok(Calibration {
-        noise_multiplier: hi,
-        epsilon: eps_hi,
-    })
+    Ok(done(hi, at_hi))
 }
 
 fn validate(t: &CalibrationTarget) -> Result<(), Error> {

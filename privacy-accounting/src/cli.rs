@@ -1,4 +1,4 @@
-//! Command-line front end: `account`, `calibrate` and `bench accountant`.
+//! Command-line front end: `account`, `delta`, `calibrate` and `bench accountant`.
 //!
 //! Shared by the `dpgan` binary and this crate's own `dp-accountant` binary (which needs no
 //! libtorch). Every number printed is finite; bad input is an [`Error`] whose
@@ -133,9 +133,127 @@ pub struct AccountingArgs {
     /// PRV: the δ error (default δ/1000).
     #[arg(long, value_name = "D", allow_negative_numbers = true)]
     pub delta_error: Option<f64>,
+    /// PRV: the most memory one computation may use, in MB; where the asked-for ε error needs
+    /// more, the grid is coarsened (the bounds stay certified, further apart).
+    #[arg(long, value_name = "MB", default_value_t = default_memory_mb())]
+    pub max_memory_mb: usize,
     /// RDP: RDP → (ε, δ) conversion (classic is retired; for reproducing older numbers).
     #[arg(long, value_enum, default_value_t = Conversion::Balle2020)]
     pub conversion: Conversion,
+}
+
+/// Arguments of `delta`.
+#[derive(Debug, Clone, Args)]
+pub struct DeltaArgs {
+    /// Noise multiplier σ > 0 (noise std ÷ clipping norm).
+    #[arg(long, value_name = "S", allow_negative_numbers = true)]
+    pub noise_multiplier: f64,
+    #[command(flatten)]
+    /// How the steps are given.
+    pub sampling: SamplingArgs,
+    /// ε ≥ 0 at which δ is wanted.
+    #[arg(long, value_name = "E", allow_negative_numbers = true)]
+    pub epsilon: f64,
+    #[command(flatten)]
+    /// Which accountant, with its settings.
+    pub accounting: AccountingArgs,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// JSON of `delta`.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct DeltaReport {
+    /// The accountant asked for.
+    pub accountant: AccountantKind,
+    /// The accountant that produced `delta` (see [`AccountReport::answered_by`]).
+    pub answered_by: String,
+    /// δ (a conservative bound).
+    pub delta: f64,
+    /// ε.
+    pub epsilon: f64,
+    /// Noise multiplier σ (noise std ÷ sensitivity).
+    pub noise_multiplier: f64,
+    /// Poisson sampling rate q.
+    pub sample_rate: f64,
+    /// Number of steps T.
+    pub steps: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    /// PRV: certified lower bound on δ.
+    pub delta_lower: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    /// PRV: certified upper bound on δ.
+    pub delta_upper: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    /// PRV: the ε error used.
+    pub eps_error: Option<f64>,
+}
+
+/// Computes the `delta` report.
+pub fn delta_report(args: &DeltaArgs) -> Result<DeltaReport, Error> {
+    let (q, steps) = args.sampling.resolve()?;
+    check_sigma(args.noise_multiplier)?;
+    if !(args.epsilon.is_finite() && args.epsilon >= 0.0) {
+        return Err(Error::invalid(
+            "--epsilon",
+            args.epsilon,
+            "must be finite and ≥ 0",
+        ));
+    }
+    let event = DpEvent::self_composed(
+        DpEvent::poisson_sampled_gaussian(args.noise_multiplier, q),
+        steps,
+    );
+    let mut report = DeltaReport {
+        accountant: args.accounting.accountant,
+        answered_by: String::new(),
+        delta: 0.0,
+        epsilon: args.epsilon,
+        noise_multiplier: args.noise_multiplier,
+        sample_rate: q,
+        steps,
+        delta_lower: None,
+        delta_upper: None,
+        eps_error: None,
+    };
+    match args.accounting.accountant {
+        AccountantKind::Prv => {
+            let mut acc = prv_accountant(&args.accounting)?;
+            acc.compose(&event)?;
+            let (answer, bounds) = acc.delta_answer_and_bounds(args.epsilon)?;
+            report.delta = answer.value;
+            report.answered_by = answer.accountant;
+            if let Some(b) = bounds {
+                report.delta_lower = Some(b.lower);
+                report.delta_upper = Some(b.upper);
+                report.eps_error = Some(b.eps_error);
+            }
+        }
+        AccountantKind::Rdp => {
+            let mut acc = RdpAccountant::new().with_conversion(args.accounting.conversion);
+            acc.compose(&event)?;
+            report.delta = acc.delta(args.epsilon)?;
+            report.answered_by = acc.name().to_string();
+        }
+    }
+    finite("delta", report.delta)?;
+    Ok(report)
+}
+
+/// `delta`: prints the report.
+pub fn delta(args: &DeltaArgs) -> Result<(), Error> {
+    let r = delta_report(args)?;
+    if args.json {
+        println!("{}", to_json(&r));
+    } else {
+        println!(
+            "δ = {:e} at ε = {} (σ = {}, q = {:e}, T = {})",
+            r.delta, r.epsilon, r.noise_multiplier, r.sample_rate, r.steps
+        );
+        println!("  accountant: {}", r.answered_by);
+    }
+    Ok(())
 }
 
 /// Arguments of `calibrate`.
@@ -175,8 +293,11 @@ pub struct BenchArgs {
 /// JSON of `account`.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct AccountReport {
-    /// The accountant used.
+    /// The accountant asked for.
     pub accountant: AccountantKind,
+    /// The accountant that produced `epsilon`, and why where it is not the one asked for
+    /// ("prv", "rdp (prv exceeded its budget)", …).
+    pub answered_by: String,
     /// ε.
     pub epsilon: f64,
     /// δ.
@@ -197,7 +318,7 @@ pub struct AccountReport {
     /// PRV: certified upper bound on ε (= `epsilon`).
     pub epsilon_upper: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    /// PRV: the ε error setting.
+    /// PRV: the ε error used (the setting, or wider where the memory budget required it).
     pub eps_error: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     /// PRV: the δ error setting.
@@ -213,8 +334,10 @@ pub struct AccountReport {
 /// JSON of `calibrate`.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 pub struct CalibrateReport {
-    /// The accountant used.
+    /// The accountant asked for.
     pub accountant: AccountantKind,
+    /// The accountant that produced `epsilon` (see [`AccountReport::answered_by`]).
+    pub answered_by: String,
     /// Noise multiplier σ (noise std ÷ sensitivity).
     pub noise_multiplier: f64,
     /// ε.
@@ -240,6 +363,7 @@ pub fn account_report(args: &AccountArgs) -> Result<AccountReport, Error> {
     );
     let mut report = AccountReport {
         accountant: args.accounting.accountant,
+        answered_by: String::new(),
         epsilon: 0.0,
         delta: args.delta,
         noise_multiplier: args.noise_multiplier,
@@ -257,12 +381,15 @@ pub fn account_report(args: &AccountArgs) -> Result<AccountReport, Error> {
         AccountantKind::Prv => {
             let mut acc = prv_accountant(&args.accounting)?;
             acc.compose(&event)?;
-            let b = acc.epsilon_bounds(args.delta)?;
-            report.epsilon = b.upper;
-            report.epsilon_lower = Some(b.lower);
-            report.epsilon_estimate = Some(b.estimate);
-            report.epsilon_upper = Some(b.upper);
-            report.eps_error = Some(acc.eps_error());
+            let (answer, bounds) = acc.epsilon_answer_and_bounds(args.delta)?;
+            report.epsilon = answer.value;
+            report.answered_by = answer.accountant;
+            if let Some(b) = bounds {
+                report.epsilon_lower = Some(b.lower);
+                report.epsilon_estimate = Some(b.estimate);
+                report.epsilon_upper = Some(b.upper);
+                report.eps_error = Some(b.eps_error);
+            }
             report.delta_error = Some(
                 args.accounting
                     .delta_error
@@ -274,6 +401,7 @@ pub fn account_report(args: &AccountArgs) -> Result<AccountReport, Error> {
             acc.compose(&event)?;
             let (eps, order) = acc.epsilon_and_order(args.delta)?;
             report.epsilon = eps;
+            report.answered_by = acc.name().to_string();
             report.order = Some(order);
             report.conversion = Some(args.accounting.conversion);
         }
@@ -303,7 +431,7 @@ pub fn calibrate_report(args: &CalibrateArgs) -> Result<CalibrateReport, Error> 
         (AccountantKind::Prv, _) => {
             prv_accountant(&args.accounting)?; // validates the error settings
             let settings = args.accounting.clone();
-            crate::calibrate::calibrate_with(
+            crate::calibrate::calibrate_after_rdp(
                 args.epsilon,
                 args.delta,
                 move || {
@@ -328,6 +456,7 @@ pub fn calibrate_report(args: &CalibrateArgs) -> Result<CalibrateReport, Error> 
     };
     Ok(CalibrateReport {
         accountant: args.accounting.accountant,
+        answered_by: c.accountant,
         noise_multiplier: c.noise_multiplier,
         epsilon: c.epsilon,
         target_epsilon: args.epsilon,
@@ -344,13 +473,17 @@ pub fn account(args: &AccountArgs) -> Result<(), Error> {
         println!("{}", to_json(&r));
     } else {
         println!(
-            "ε = {:.6} at δ = {:e} ({} accountant; σ = {}, q = {:e}, T = {})",
-            r.epsilon, r.delta, r.accountant, r.noise_multiplier, r.sample_rate, r.steps
+            "ε = {:.6} at δ = {:e} (σ = {}, q = {:e}, T = {})",
+            r.epsilon, r.delta, r.noise_multiplier, r.sample_rate, r.steps
         );
-        if let (Some(lo), Some(est), Some(hi)) =
-            (r.epsilon_lower, r.epsilon_estimate, r.epsilon_upper)
-        {
-            println!("  lower {lo:.6} ≤ estimate {est:.6} ≤ upper {hi:.6} (reported: upper)");
+        println!("  accountant: {}", r.answered_by);
+        if let (Some(lo), Some(est), Some(hi), Some(t)) = (
+            r.epsilon_lower,
+            r.epsilon_estimate,
+            r.epsilon_upper,
+            r.eps_error,
+        ) {
+            println!("  prv: lower {lo:.6} ≤ estimate {est:.6} ≤ upper {hi:.6} (ε error {t:.3e})");
         }
         if let Some(order) = r.order {
             println!("  optimal Rényi order {order}");
@@ -366,9 +499,10 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<(), Error> {
         println!("{}", to_json(&r));
     } else {
         println!(
-            "noise multiplier σ = {:.6} gives ε = {:.6} ≤ {} at δ = {:e} ({} accountant; q = {:e}, T = {})",
-            r.noise_multiplier, r.epsilon, r.target_epsilon, r.delta, r.accountant, r.sample_rate, r.steps
+            "noise multiplier σ = {:.6} gives ε = {:.6} ≤ {} at δ = {:e} (q = {:e}, T = {})",
+            r.noise_multiplier, r.epsilon, r.target_epsilon, r.delta, r.sample_rate, r.steps
         );
+        println!("  accountant: {}", r.answered_by);
     }
     Ok(())
 }
@@ -500,8 +634,25 @@ fn time(repeats: usize, mut f: impl FnMut() -> Result<f64, Error>) -> Result<Tim
     })
 }
 
+fn default_memory_mb() -> usize {
+    crate::prv::PrvBudget::default()
+        .max_bytes()
+        .div_ceil(1_000_000)
+}
+
 fn prv_accountant(a: &AccountingArgs) -> Result<PrvAccountant, Error> {
-    PrvAccountant::with_errors(a.eps_error, a.delta_error).map_err(|e| match e {
+    let budget = crate::prv::PrvBudget::with_max_bytes(a.max_memory_mb.saturating_mul(1_000_000))
+        .map_err(|_| {
+        Error::invalid(
+            "--max-memory-mb",
+            a.max_memory_mb,
+            format!(
+                "must be at least {} MB",
+                (1024 * crate::prv::PrvBudget::BYTES_PER_POINT).div_ceil(1_000_000)
+            ),
+        )
+    })?;
+    let acc = PrvAccountant::with_errors(a.eps_error, a.delta_error).map_err(|e| match e {
         Error::InvalidArgument {
             name,
             value,
@@ -516,7 +667,8 @@ fn prv_accountant(a: &AccountingArgs) -> Result<PrvAccountant, Error> {
             reason,
         },
         other => other,
-    })
+    })?;
+    Ok(acc.with_budget(budget))
 }
 
 fn check_sigma(sigma: f64) -> Result<(), Error> {

@@ -31,6 +31,26 @@ pub enum Error {
         /// Why it is refused.
         reason: String,
     },
+    /// A computation that does not fit its memory or time budget, even at the coarsest
+    /// precision allowed. Nothing large was allocated.
+    #[error("{what}, beyond its budget of {budget}; {way_out}")]
+    Budget {
+        /// What was asked for and what it needs.
+        what: String,
+        /// The budget, in words.
+        budget: String,
+        /// What the user can change.
+        way_out: String,
+    },
+    /// A figure the accountant cannot certify at the precision asked for (its own error terms
+    /// exceed what is asked, e.g. round-off beyond a tiny δ).
+    #[error("{what}; {way_out}")]
+    Precision {
+        /// What could not be certified, and why.
+        what: String,
+        /// What the user can change.
+        way_out: String,
+    },
     /// A numerical failure (should not happen; please report it with the inputs).
     #[error("numerical failure: {0}")]
     Numerical(String),
@@ -59,7 +79,11 @@ impl Error {
     pub fn is_input_error(&self) -> bool {
         matches!(
             self,
-            Self::InvalidArgument { .. } | Self::Unsupported { .. } | Self::Unreachable { .. }
+            Self::InvalidArgument { .. }
+                | Self::Unsupported { .. }
+                | Self::Unreachable { .. }
+                | Self::Budget { .. }
+                | Self::Precision { .. }
         )
     }
 

@@ -105,6 +105,15 @@ impl Ledger {
         acc.epsilon(delta)
     }
 
+    /// [`Self::epsilon`] with the accountant that produced it: the PRV accountant answers with
+    /// RDP's figure where its own computation would not fit its memory budget (see
+    /// [`crate::Answer`]).
+    pub fn epsilon_answer(&self, delta: f64, kind: AccountantKind) -> Result<crate::Answer, Error> {
+        let mut acc = kind.make();
+        acc.compose(&self.event())?;
+        acc.epsilon_answer(delta)
+    }
+
     /// Reads a ledger written by [`Ledger::save`].
     pub fn load(path: &Path) -> Result<Self, Error> {
         let text = std::fs::read_to_string(path).map_err(|source| Error::Io {

@@ -42,10 +42,10 @@ pub mod rdp;
 pub mod reconstruction;
 pub mod tradeoff;
 
-pub use accountant::{Accountant, AccountantKind};
+pub use accountant::{Accountant, AccountantKind, Answer};
 pub use calibrate::{calibrate_noise_multiplier, Calibration, CalibrationTarget};
 pub use error::Error;
 pub use event::DpEvent;
 pub use ledger::Ledger;
-pub use prv::{EpsilonBounds, PrvAccountant};
+pub use prv::{EpsilonBounds, PrvAccountant, PrvBudget};
 pub use rdp::{Conversion, RdpAccountant};

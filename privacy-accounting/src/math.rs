@@ -44,6 +44,11 @@ pub(crate) fn norm_cdf(z: f64) -> f64 {
     0.5 * erfc(-z / SQRT_2)
 }
 
+/// log Φ(z), finite far into the lower tail where Φ underflows.
+pub(crate) fn log_norm_cdf(z: f64) -> f64 {
+    log_erfc(-z / SQRT_2) - std::f64::consts::LN_2
+}
+
 /// Standard normal survival function 1 − Φ(z), with full relative precision in the upper tail.
 pub(crate) fn norm_sf(z: f64) -> f64 {
     0.5 * erfc(z / SQRT_2)

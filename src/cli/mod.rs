@@ -27,6 +27,8 @@ pub enum Command {
     Info(InfoArgs),
     /// Privacy spent by DP-SGD steps: ε for a noise multiplier, sample rate, steps and δ.
     Account(privacy_accounting::cli::AccountArgs),
+    /// δ spent by DP-SGD steps at a given ε.
+    Delta(privacy_accounting::cli::DeltaArgs),
     /// The smallest noise multiplier that keeps ε within a target.
     Calibrate(privacy_accounting::cli::CalibrateArgs),
     /// Benchmarks (`dpgan bench accountant`).
@@ -300,6 +302,7 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Account(args) => Ok(privacy_accounting::cli::account(&args)?),
+        Command::Delta(args) => Ok(privacy_accounting::cli::delta(&args)?),
         Command::Calibrate(args) => Ok(privacy_accounting::cli::calibrate(&args)?),
         Command::Bench(BenchArgs {
             target: BenchTarget::Accountant(args),

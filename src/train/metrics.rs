@@ -28,6 +28,10 @@ pub struct MetricsLine {
     /// The share of those samples the discriminator calls generated (logit < 0).
     pub d_accuracy_generated: Option<f64>,
     pub epsilon: Option<f64>,
+    /// The accountant that produced `epsilon` ("prv"; "rdp (prv exceeded its budget)" where the
+    /// PRV computation would not fit its memory budget).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accountant: Option<String>,
     /// Discriminator steps per generator step at the end of the window.
     #[serde(default)]
     pub n_d: usize,
@@ -124,9 +128,13 @@ impl Window {
         &mut self,
         step: u64,
         sample_rate: f64,
-        epsilon: Option<f64>,
+        epsilon: Option<privacy_accounting::Answer>,
         n_d: usize,
     ) -> (MetricsLine, RealMetricsLine) {
+        let (epsilon, accountant) = match epsilon {
+            Some(a) => (Some(a.value), Some(a.accountant)),
+            None => (None, None),
+        };
         let w = std::mem::take(self);
         let line = MetricsLine {
             step,
@@ -135,6 +143,7 @@ impl Window {
             d_loss_generated: w.d_generated.get(),
             d_accuracy_generated: w.d_accuracy.get(),
             epsilon,
+            accountant,
             n_d,
             expected_samples_per_s: w.expected_samples / w.started.elapsed().as_secs_f64(),
         };
@@ -194,7 +203,12 @@ mod tests {
         w.discriminator_step(10.0, Some((0.5, 0.7)), 3);
         w.discriminator_step(10.0, Some((0.9, 0.1)), 7);
         w.generator_step(1.0, 0.2, 0.75);
-        let (line, real) = w.close(2, 0.01, Some(0.3), 1);
+        let (line, real) = w.close(
+            2,
+            0.01,
+            Some(privacy_accounting::Answer::new(0.3, "prv")),
+            1,
+        );
         let json = serde_json::to_value(&line).unwrap();
         let keys: Vec<&str> = json
             .as_object()

@@ -44,6 +44,10 @@ pub struct PrivacyReport {
     pub private: bool,
     /// ε spent (the accountant's conservative value); absent for a non-private run.
     pub epsilon: Option<f64>,
+    /// The accountant that produced `epsilon`, where it is recorded ("prv"; "rdp (prv exceeded
+    /// its budget)" where the PRV computation would not fit its memory budget).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epsilon_accountant: Option<String>,
     pub target_epsilon: Option<f64>,
     pub delta: f64,
     pub noise_multiplier: Option<f64>,
@@ -67,6 +71,29 @@ pub struct PrivacyReport {
     #[serde(default)]
     pub assumptions: Vec<String>,
     pub ledger: Ledger,
+}
+
+/// ε spent so far by the configured accountant, with the accountant that produced it. The PRV
+/// accountant answers with RDP's figure where its own computation would not fit its memory
+/// budget; training goes on, with one warning.
+fn epsilon_answer(
+    ledger: &Ledger,
+    config: &TrainConfig,
+    warned: &mut bool,
+) -> anyhow::Result<privacy_accounting::Answer> {
+    let answer = ledger.epsilon_answer(config.privacy.delta, config.privacy.accountant)?;
+    if answer.accountant.contains("budget") && !*warned {
+        *warned = true;
+        tracing::warn!(
+            accountant = %answer.accountant,
+            "the {} accountant's computation of ε does not fit its memory budget at the asked \
+             precision: ε = {:.4} is reported from the fallback (a certified upper bound), and \
+             recorded with each figure in metrics.jsonl",
+            config.privacy.accountant,
+            answer.value
+        );
+    }
+    Ok(answer)
 }
 
 /// The privacy unit, as recorded in `privacy.json`.
@@ -310,6 +337,7 @@ pub fn train(
     );
     let mut metrics = MetricsFiles::open(&layout)?;
     let mut window = Window::default();
+    let mut accountant_warned = false;
     // Examples per step in expectation (real and generated): not the realised batch, which
     // depends on the data.
     let expected_samples = match &dp {
@@ -423,12 +451,13 @@ pub fn train(
             write_json(&layout.ledger(), &ledger)?;
         }
         if log_now {
-            let epsilon = match &dp {
-                Some(_) => Some(ledger.epsilon(config.privacy.delta, config.privacy.accountant)?),
+            let answer = match &dp {
+                Some(_) => Some(epsilon_answer(&ledger, config, &mut accountant_warned)?),
                 None => None,
             };
+            let epsilon = answer.as_ref().map(|a| a.value);
             let n_d = schedule.n_d(config.optim.d_steps_per_g_step, adaptive);
-            let (line, real) = window.close(step, plan.sample_rate, epsilon, n_d);
+            let (line, real) = window.close(step, plan.sample_rate, answer, n_d);
             metrics.write(&line, &real)?;
             if let Some(bar) = &bar {
                 bar.set_message(match epsilon {
@@ -500,13 +529,15 @@ pub fn train(
         .context("cannot write the generator")?;
     vs_d.save(run_dir.join("discriminator.safetensors"))
         .context("cannot write the discriminator")?;
-    let epsilon = match &dp {
-        Some(_) => Some(ledger.epsilon(config.privacy.delta, config.privacy.accountant)?),
+    let answer = match &dp {
+        Some(_) => Some(epsilon_answer(&ledger, config, &mut accountant_warned)?),
         None => None,
     };
+    let epsilon = answer.as_ref().map(|a| a.value);
     let report = PrivacyReport {
         private: dp.is_some(),
         epsilon,
+        epsilon_accountant: answer.map(|a| a.accountant),
         target_epsilon: config.privacy.target_epsilon,
         delta: config.privacy.delta,
         noise_multiplier: plan.noise_multiplier,

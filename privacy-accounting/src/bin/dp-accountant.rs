@@ -15,6 +15,8 @@ struct Cli {
 enum Command {
     /// ε for a noise multiplier, sample rate, steps and δ.
     Account(cli::AccountArgs),
+    /// δ for a noise multiplier, sample rate, steps and ε.
+    Delta(cli::DeltaArgs),
     /// The smallest noise multiplier that keeps ε within a target.
     Calibrate(cli::CalibrateArgs),
     /// Time ε and calibration on a fixed DP-SGD setting.
@@ -25,6 +27,7 @@ fn main() -> std::process::ExitCode {
     let args = Cli::parse();
     let result = match &args.command {
         Command::Account(a) => cli::account(a),
+        Command::Delta(a) => cli::delta(a),
         Command::Calibrate(a) => cli::calibrate(a),
         Command::Bench(a) => cli::bench(a),
     };

@@ -27,16 +27,48 @@ pub(crate) struct ComposedPrv {
     pub lumped_mass: f64,
     /// Bound on the composed mass outside the FFT window (aliased into it).
     pub wrapped_mass: f64,
+    /// Estimated floating-point error of the FFTs, as a mass: twice the total of the negative
+    /// values the inverse transform left (round-off is as likely up as down, and the true
+    /// masses are ≥ 0, so the negative part measures half of it).
+    pub roundoff_mass: f64,
 }
 
-/// Largest FFT this accountant attempts (2^28 points: 2 GiB of f64 per buffer).
-const MAX_POINTS: usize = 1 << 28;
+/// The FFT window of a composition: `n` points from grid index `lo_index`, holding all but
+/// `wrapped_mass` of the composed distribution.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Window {
+    pub lo_index: i64,
+    pub n: usize,
+    pub wrapped_mass: f64,
+}
 
-/// Composes `parts[i].0` with itself `parts[i].1` times, and the results with each other.
-pub(crate) fn compose(
+/// The window [lo, hi] in grid units holding all but `wrap_budget` of the composed mass of
+/// `parts` (Chernoff bounds on each side), rounded up to a fast FFT length. Allocates nothing of
+/// the window's size: the caller checks `n` against its budget first.
+pub(crate) fn window(
     parts: &[(DiscretePrv, u64)],
     h: f64,
     wrap_budget: f64,
+) -> Result<Window, Error> {
+    let log_budget = (0.5 * wrap_budget).ln();
+    let hi = chernoff_edge(parts, h, log_budget, 1.0);
+    let lo = chernoff_edge(parts, h, log_budget, -1.0);
+    let (lo_index, hi_index) = ((lo.0.floor() as i64) - 1, (hi.0.ceil() as i64) + 1);
+    let needed = usize::try_from(hi_index.saturating_sub(lo_index).saturating_add(1))
+        .map_err(|_| Error::Numerical("empty window".into()))?;
+    Ok(Window {
+        lo_index,
+        n: fast_len(needed),
+        wrapped_mass: lo.1 + hi.1,
+    })
+}
+
+/// Composes `parts[i].0` with itself `parts[i].1` times, and the results with each other, on
+/// `window` (from [`window`]).
+pub(crate) fn compose(
+    parts: &[(DiscretePrv, u64)],
+    h: f64,
+    window: &Window,
 ) -> Result<ComposedPrv, Error> {
     let offset: f64 = parts.iter().map(|(d, t)| *t as f64 * d.shift).sum();
     // 1 − Π (1 − p_t)^{count_t}: some step hit its infinite tail.
@@ -50,21 +82,11 @@ pub(crate) fn compose(
         .map(|(d, t)| *t as f64 * d.lumped_mass)
         .sum::<f64>()
         .min(1.0);
-
-    // Window [lo, hi] in grid units holding all but `wrap_budget` of the composed mass.
-    let log_budget = (0.5 * wrap_budget).ln();
-    let hi = chernoff_edge(parts, h, log_budget, 1.0);
-    let lo = chernoff_edge(parts, h, log_budget, -1.0);
-    let (lo_index, hi_index) = ((lo.0.floor() as i64) - 1, (hi.0.ceil() as i64) + 1);
-    let needed = usize::try_from(hi_index - lo_index + 1)
-        .map_err(|_| Error::Numerical("empty window".into()))?;
-    let n = fast_len(needed);
-    if n > MAX_POINTS {
-        return Err(Error::Numerical(format!(
-            "composition needs {n} grid points; raise eps_error or delta_error"
-        )));
-    }
-    let wrapped_mass = lo.1 + hi.1;
+    let Window {
+        lo_index,
+        n,
+        wrapped_mass,
+    } = *window;
 
     let (forward, inverse) = plans(n);
     let mut buffer = vec![0.0; n];
@@ -101,9 +123,10 @@ pub(crate) fn compose(
         .process(&mut product, &mut buffer)
         .map_err(|e| Error::Numerical(e.to_string()))?;
     let scale = 1.0 / n as f64;
-    let pmf = (0..n)
+    let pmf: Vec<f64> = (0..n)
         .map(|i| buffer[(lo_index + i as i64).rem_euclid(n_i64) as usize] * scale)
         .collect();
+    let roundoff_mass = 2.0 * pmf.iter().map(|p| (-p).max(0.0)).sum::<f64>();
     Ok(ComposedPrv {
         start: lo_index,
         pmf,
@@ -112,6 +135,7 @@ pub(crate) fn compose(
         infinite_mass,
         lumped_mass,
         wrapped_mass,
+        roundoff_mass,
     })
 }
 
@@ -303,6 +327,9 @@ fn fast_len(n: usize) -> usize {
                 return m * scale;
             }
         }
+        if scale > usize::MAX / 16 {
+            return usize::MAX; // beyond any budget
+        }
         scale *= 2;
     }
 }
@@ -323,7 +350,8 @@ mod tests {
 
     #[test]
     fn composition_of_bernoullis_is_binomial() {
-        let composed = compose(&[(bernoulli(0.3), 20)], 1.0, 1e-12).unwrap();
+        let parts = [(bernoulli(0.3), 20)];
+        let composed = compose(&parts, 1.0, &window(&parts, 1.0, 1e-12).unwrap()).unwrap();
         for k in 0..=20i64 {
             let i = (k - composed.start) as usize;
             let binom = (1..=k).fold(1.0, |acc, j| acc * (20 - j + 1) as f64 / j as f64);
@@ -334,7 +362,8 @@ mod tests {
 
     #[test]
     fn heterogeneous_parts_compose() {
-        let composed = compose(&[(bernoulli(0.5), 1), (bernoulli(0.25), 1)], 1.0, 1e-12).unwrap();
+        let parts = [(bernoulli(0.5), 1), (bernoulli(0.25), 1)];
+        let composed = compose(&parts, 1.0, &window(&parts, 1.0, 1e-12).unwrap()).unwrap();
         let at = |k: i64| composed.pmf[(k - composed.start) as usize];
         assert!((at(0) - 0.375).abs() < 1e-14);
         assert!((at(1) - 0.5).abs() < 1e-14);

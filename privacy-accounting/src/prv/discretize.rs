@@ -21,12 +21,9 @@ pub(crate) struct DiscretePrv {
     pub lumped_mass: f64,
 }
 
-/// Discretises `prv` with mesh `h`, cutting each unbounded tail where its mass is `tail_mass`.
-pub(crate) fn discretize(
-    prv: &SubsampledGaussian,
-    h: f64,
-    tail_mass: f64,
-) -> Result<DiscretePrv, Error> {
+/// The interval a step's PRV is discretised on: its support, with each unbounded tail cut where
+/// its mass is `tail_mass`.
+pub(crate) fn support(prv: &SubsampledGaussian, tail_mass: f64) -> Result<(f64, f64), Error> {
     let (support_lo, support_hi) = prv.support();
     let lo = if support_lo.is_finite() {
         support_lo
@@ -38,15 +35,26 @@ pub(crate) fn discretize(
     } else {
         quantile(|y| prv.sf(y), tail_mass, 1.0)?
     };
+    Ok((lo, hi))
+}
+
+/// The number of grid points of mesh `h` that [`discretize`] allocates for `support`.
+pub(crate) fn grid_points(support: (f64, f64), h: f64) -> f64 {
+    (support.1 / h + 0.5).floor() - (support.0 / h + 0.5).floor() + 1.0
+}
+
+/// Discretises `prv` with mesh `h` on `support` (from [`support`]; its size is checked against
+/// the budget by the caller, with [`grid_points`], before this allocates it).
+pub(crate) fn discretize(
+    prv: &SubsampledGaussian,
+    h: f64,
+    support: (f64, f64),
+) -> Result<DiscretePrv, Error> {
+    let (lo, hi) = support;
     let j_lo = (lo / h + 0.5).floor() as i64;
     let j_hi = (hi / h + 0.5).floor() as i64;
     let bins = usize::try_from(j_hi - j_lo + 1)
         .map_err(|_| Error::Numerical("empty PRV support".into()))?;
-    if bins > 200_000_000 {
-        return Err(Error::Numerical(format!(
-            "one step's PRV needs {bins} grid points; raise eps_error"
-        )));
-    }
     let edge = |k: usize| ((j_lo + k as i64) as f64 - 0.5) * h;
 
     // Each edge is evaluated once, on the side of the split point where its tail is small.
@@ -143,7 +151,7 @@ mod tests {
         for direction in [Direction::Remove, Direction::Add] {
             let prv = SubsampledGaussian::new(1.0, 0.05, direction);
             let h = 1e-3;
-            let d = discretize(&prv, h, 1e-15).unwrap();
+            let d = discretize(&prv, h, support(&prv, 1e-15).unwrap()).unwrap();
             let total: f64 = d.pmf.iter().sum::<f64>() + d.infinite_mass;
             assert!((total - 1.0).abs() < 1e-12, "{direction:?}: {total}");
             let mean: f64 = d
@@ -164,7 +172,7 @@ mod tests {
     #[test]
     fn tails_are_cut_where_asked() {
         let prv = SubsampledGaussian::new(0.8, 0.01, Direction::Remove);
-        let d = discretize(&prv, 1e-3, 1e-12).unwrap();
+        let d = discretize(&prv, 1e-3, support(&prv, 1e-12).unwrap()).unwrap();
         assert!(d.infinite_mass <= 1e-12 && d.infinite_mass > 0.0);
         assert_eq!(d.lumped_mass, 0.0, "the remove side is bounded below");
     }
