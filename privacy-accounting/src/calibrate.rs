@@ -158,24 +158,27 @@ where
     let mut hi = start;
     let mut at_hi = epsilon_at(hi)?;
     let mut lo;
+    // The step grows (squares) with every move, so that a far bracket is found in a few
+    // evaluations; the bisection below is logarithmic in the bracket's width anyway.
+    let mut step = factor;
     if at_hi.value <= target_epsilon {
         loop {
-            lo = hi / factor;
-            if lo < MIN_NOISE_MULTIPLIER {
+            if hi <= MIN_NOISE_MULTIPLIER {
                 return Ok(done(hi, at_hi));
             }
+            lo = (hi / step).max(MIN_NOISE_MULTIPLIER);
             let at_lo = epsilon_at(lo)?;
             if at_lo.value > target_epsilon {
                 break;
             }
             hi = lo;
             at_hi = at_lo;
+            step *= step;
         }
     } else {
         loop {
             lo = hi;
-            hi *= factor;
-            if hi > MAX_NOISE_MULTIPLIER * (1.0 + 1e-12) {
+            if hi >= MAX_NOISE_MULTIPLIER {
                 return Err(Error::Unreachable {
                     target: target_epsilon,
                     reason: format!(
@@ -183,10 +186,12 @@ where
                     ),
                 });
             }
+            hi = (hi * step).min(MAX_NOISE_MULTIPLIER);
             at_hi = epsilon_at(hi)?;
             if at_hi.value <= target_epsilon {
                 break;
             }
+            step *= step;
         }
     }
     // Bisect in log σ, keeping the invariant; return the upper end (never overshoots).

@@ -244,65 +244,15 @@ fn every_budget_answers_or_refuses_cleanly_within_bounded_memory_and_time() {
 /// The cases of the issue that once aborted or were killed: each answers or refuses cleanly.
 #[test]
 fn the_budgets_that_once_killed_the_machine_now_answer() {
-    let cases: [&[&str]; 5] = [
-        &[
-            "account",
-            "--noise-multiplier",
-            "0.7",
-            "--sample-rate",
-            "0.01",
-            "--steps",
-            "1000000",
-            "--delta",
-            "1e-5",
-        ],
-        &[
-            "account",
-            "--noise-multiplier",
-            "0.5",
-            "--sample-rate",
-            "0.1",
-            "--steps",
-            "100000",
-            "--delta",
-            "1e-5",
-        ],
-        &[
-            "account",
-            "--noise-multiplier",
-            "0.3",
-            "--sample-rate",
-            "0.5",
-            "--steps",
-            "100000",
-            "--delta",
-            "1e-5",
-        ],
-        &[
-            "account",
-            "--noise-multiplier",
-            "0.15",
-            "--sample-rate",
-            "0.5",
-            "--steps",
-            "100000",
-            "--delta",
-            "1e-5",
-        ],
-        &[
-            "calibrate",
-            "--epsilon",
-            "0.0001",
-            "--sample-rate",
-            "0.5",
-            "--steps",
-            "100000",
-            "--delta",
-            "1e-5",
-        ],
+    let cases = [
+        "account --noise-multiplier 0.7 --sample-rate 0.01 --steps 1000000 --delta 1e-5",
+        "account --noise-multiplier 0.5 --sample-rate 0.1 --steps 100000 --delta 1e-5",
+        "account --noise-multiplier 0.3 --sample-rate 0.5 --steps 100000 --delta 1e-5",
+        "account --noise-multiplier 0.15 --sample-rate 0.5 --steps 100000 --delta 1e-5",
+        "calibrate --epsilon 0.0001 --sample-rate 0.5 --steps 100000 --delta 1e-5",
     ];
-    for args in cases {
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    for case in cases {
+        let args: Vec<String> = case.split_whitespace().map(String::from).collect();
         let (outcome, _) = run(&args);
         match (args[0].as_str(), outcome) {
             ("account", Outcome::Answer(json)) => {
