@@ -48,6 +48,7 @@ pub const RELEASABLE_METRICS: &[&str] = &[
     "step",
     "epoch",
     "epsilon",
+    "accountant",
     "g_loss",
     "d_loss_generated",
     "d_accuracy_generated",

@@ -5,6 +5,17 @@ use dpgan::eval::{assess, EvalProtocol, EvaluateOptions};
 use dpgan::train::{Part, RunData, TrainConfig};
 use tch::{Device, Kind, Tensor};
 
+/// libtorch's random generator is one per process and the tests of a file run on threads:
+/// each test holds this lock, so that the classifiers' seeded initialisations (and this file's
+/// noise) do not interleave and every test sees the same numbers on every run.
+static TORCH_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn torch_rng() -> std::sync::MutexGuard<'static, ()> {
+    TORCH_RNG
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn discs() -> RunData {
     let mut config = TrainConfig::default();
     config.data.dataset = "synthetic:400".into();
@@ -26,6 +37,7 @@ fn balanced_labels(n: usize, classes: usize) -> Vec<i64> {
 
 #[test]
 fn noise_or_a_constant_posing_as_synthetic_data_is_not_useful() {
+    let _rng = torch_rng();
     let data = discs();
     assert_eq!(EvalProtocol::of(&data), EvalProtocol::Medical);
     let n = 400;
@@ -51,6 +63,7 @@ fn noise_or_a_constant_posing_as_synthetic_data_is_not_useful() {
 
 #[test]
 fn real_held_out_images_posing_as_synthetic_data_are_useful_and_as_close_as_real_data() {
+    let _rng = torch_rng();
     let data = discs();
     let holdout = data.tensors(Part::Holdout);
     let labels: Vec<i64> = Vec::try_from(&holdout.labels).unwrap();
@@ -80,6 +93,7 @@ fn real_held_out_images_posing_as_synthetic_data_are_useful_and_as_close_as_real
 
 #[test]
 fn fashion_mnist_follows_the_benchmark_protocol() {
+    let _rng = torch_rng();
     if dpgan::data::fashion_mnist::fashion_mnist_dir().is_none() {
         panic!("Fashion-MNIST is missing: run scripts/fetch-default-dataset.sh");
     }

@@ -157,6 +157,42 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_ledger_beyond_the_prv_budget_is_answered_by_rdp_and_says_so() {
+        // A long run's ledger (10⁶ steps at σ = 0.7, q = 0.01): what a trainer asks at every
+        // log step must come back as a figure, with the accountant that produced it.
+        let mut ledger = Ledger::new();
+        ledger.record(DpEvent::self_composed(
+            DpEvent::poisson_sampled_gaussian(0.7, 0.01),
+            1_000_000,
+        ));
+        let answer = ledger.epsilon_answer(1e-5, AccountantKind::Prv).unwrap();
+        assert!(answer.accountant.contains("budget"), "{answer:?}");
+        assert!(
+            answer.value.is_finite() && answer.value > 300.0,
+            "{answer:?}"
+        );
+        assert_eq!(
+            ledger.epsilon(1e-5, AccountantKind::Prv).unwrap(),
+            answer.value
+        );
+        let short = {
+            let mut l = Ledger::new();
+            l.record(DpEvent::self_composed(
+                DpEvent::poisson_sampled_gaussian(1.0, 0.01),
+                1000,
+            ));
+            l
+        };
+        assert_eq!(
+            short
+                .epsilon_answer(1e-5, AccountantKind::Prv)
+                .unwrap()
+                .accountant,
+            "prv"
+        );
+    }
+
+    #[test]
     fn json_round_trip_is_bit_exact() {
         // A resumed run reads its ledger back: any one-ulp change of σ or q would move ε.
         for n in 50..400u32 {
