@@ -297,6 +297,7 @@ impl PrvAccountant {
         let mut h = self.eps_error / scale;
         let mut planned = None;
         let mut needed = 0.0;
+        let mut widened = false;
         for _ in 0..=MAX_WIDENINGS {
             match self.plan(h, tail, wrap)? {
                 Plan::Fits(parts) => {
@@ -306,6 +307,7 @@ impl PrvAccountant {
                 Plan::Widen(factor) => {
                     needed = factor * self.budget.max_points() as f64;
                     h *= factor;
+                    widened = true;
                 }
             }
         }
@@ -325,7 +327,9 @@ impl PrvAccountant {
             (remove, add.join())
         });
         let add = add.map_err(|_| Error::Numerical("PRV worker thread panicked".into()))?;
-        Ok((vec![remove?, add?], h * scale))
+        // Unwidened, the error is exactly the one asked for (h · scale may differ in its last bit).
+        let t = if widened { h * scale } else { self.eps_error };
+        Ok((vec![remove?, add?], t))
     }
 
     /// Sizes both directions' grids at mesh `h` against the budget, allocating nothing beyond
@@ -516,6 +520,12 @@ mod tests {
     fn answers_say_which_accountant_produced_them() {
         let acc = accountant(1.0, 0.01, 1000);
         assert_eq!(acc.epsilon_answer(1e-5).unwrap().accountant, "prv");
+        // Unwidened, the error reported is exactly the one asked for, at any step count (the
+        // mesh's round trip t → h → t once came back one ulp above it and read as widened).
+        for steps in [31, 38, 114, 456, 832] {
+            let b = accountant(1.1, 0.06, steps).epsilon_bounds(1e-5).unwrap();
+            assert_eq!(b.eps_error, DEFAULT_EPS_ERROR, "T = {steps}");
+        }
         let coarse = acc
             .clone()
             .with_budget(PrvBudget::with_max_points(1 << 10).unwrap());
