@@ -11,7 +11,7 @@ use tch::{Device, Kind, Tensor};
 use super::bound::run_profile;
 use super::membership::{density, nearest_synthetic, pairwise};
 use super::reconstruction::{closeness, reconstruction_points, ReconstructionPoint};
-use crate::audit::gradient_reconstruction::audit;
+use crate::audit::gradient_reconstruction::{audit, AuditCurve};
 use crate::eval::batches::map_batches;
 use crate::eval::distance::squared_distances;
 use crate::eval::features::FeatureNet;
@@ -102,7 +102,7 @@ pub struct AttackReport {
 const MEMBERSHIP_ATTACKS: usize = 7;
 
 /// Why the overall bound verdict does not apply, where it does not.
-fn bound_note(exchangeable: bool, private: bool) -> Option<String> {
+pub(crate) fn bound_note(exchangeable: bool, private: bool) -> Option<String> {
     if !private {
         Some("non-private run: no bound".into())
     } else if !exchangeable {
@@ -118,11 +118,25 @@ fn bound_note(exchangeable: bool, private: bool) -> Option<String> {
     }
 }
 
-fn evenly(indices: &[usize], max: usize) -> Vec<usize> {
+/// At most `max` of `indices`, evenly spaced.
+pub(crate) fn evenly(indices: &[usize], max: usize) -> Vec<usize> {
     if indices.len() <= max {
         return indices.to_vec();
     }
     (0..max).map(|i| indices[i * indices.len() / max]).collect()
+}
+
+/// The real candidates and the synthetic data the attacks compare them with.
+struct Candidates {
+    members_idx: Vec<usize>,
+    non_idx: Vec<usize>,
+    members: Tensor,
+    member_labels: Tensor,
+    non_members: Tensor,
+    non_member_labels: Tensor,
+    exchangeable: bool,
+    synthetic: Tensor,
+    synthetic_count: usize,
 }
 
 /// Attacks the run in `dir`, writes `diagnostics/attack.json` and the pictures under
@@ -130,6 +144,87 @@ fn evenly(indices: &[usize], max: usize) -> Vec<usize> {
 pub fn attack(dir: &Path, options: &AttackOptions, device: Device) -> anyhow::Result<AttackReport> {
     let start = Instant::now();
     let run = OpenRun::open(dir, device)?;
+    let c = candidates(&run, dir, options)?;
+    let privacy = run.privacy.as_ref();
+    let private = privacy.is_some_and(|p| p.private);
+    let delta = privacy.map_or(run.config.privacy.delta, |p| p.delta);
+    let profile = match privacy {
+        Some(p) if p.private => run_profile(&p.ledger, p.accountant, p.epsilon)?,
+        _ => None,
+    };
+    // One family of bound checks: the membership attacks and the reconstruction criteria,
+    // each at a Bonferroni-corrected confidence so that the joint verdict holds at
+    // `options.confidence`.
+    let member_closeness = closeness(&c.members, &c.synthetic);
+    let non_member_closeness = closeness(&c.non_members, &c.synthetic);
+    let reconstruction_checks =
+        reconstruction_points(&member_closeness, &non_member_closeness, None, 0.5)?.len();
+    let bound_confidence = family_confidence(
+        options.confidence,
+        MEMBERSHIP_ATTACKS + reconstruction_checks,
+    );
+    let audit_options = AuditOptions {
+        confidence: options.confidence,
+        bound_confidence: Some(bound_confidence),
+        ..AuditOptions::default()
+    };
+    let summaries = membership(&run, &c, options, device)?
+        .into_iter()
+        .map(|(name, scores)| {
+            let (m, n) = scores.split_at(c.members_idx.len());
+            AttackSummary::new(name, m, n, profile.as_deref(), delta, &audit_options)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    tracing::info!("reconstruction from the released data");
+    let reconstruction = reconstruction_points(
+        &member_closeness,
+        &non_member_closeness,
+        profile.as_deref(),
+        bound_confidence,
+    )?;
+    anyhow::ensure!(
+        summaries.len() == MEMBERSHIP_ATTACKS,
+        "the family-wise correction counted {MEMBERSHIP_ATTACKS} membership attacks, ran {}",
+        summaries.len()
+    );
+    let curves = gradient_audit(privacy, &c.members, options)?;
+    let layout = crate::layout::RunLayout::new(dir);
+    let pictures = pictures(&layout, &summaries, profile.as_deref(), &curves)?;
+    let best = summaries
+        .iter()
+        .max_by(|a, b| a.auc.total_cmp(&b.auc))
+        .expect("seven attacks");
+    let report = AttackReport {
+        run: dir.to_path_buf(),
+        dataset: run.config.data.dataset.clone(),
+        private: run.is_private(),
+        epsilon: run.epsilon(),
+        delta,
+        members: c.members_idx.len(),
+        non_members: c.non_idx.len(),
+        synthetic_samples: c.synthetic_count,
+        best_attack: best.name.clone(),
+        best_auc: best.auc,
+        within_bound: (c.exchangeable && private).then(|| {
+            summaries.iter().all(|s| s.within_bound)
+                && reconstruction.iter().all(|p| p.within_bound)
+        }),
+        bound_note: bound_note(c.exchangeable, private),
+        bound_confidence: Some(bound_confidence),
+        exchangeable: c.exchangeable,
+        attacks: summaries,
+        reconstruction,
+        gradient_audit: curves.iter().map(GradientAudit::of).collect(),
+        pictures,
+        seconds: start.elapsed().as_secs_f64(),
+    };
+    crate::train::files::write_json(&layout.attack(), &report)?;
+    Ok(report)
+}
+
+/// Members (train split) and non-members (holdout), at most `max_candidates` each, whether
+/// they are exchangeable, and the synthetic samples.
+fn candidates(run: &OpenRun, dir: &Path, options: &AttackOptions) -> anyhow::Result<Candidates> {
     let members_idx = evenly(run.data.indices(Part::Train), options.max_candidates);
     let non_idx = evenly(run.data.indices(Part::Holdout), options.max_candidates);
     anyhow::ensure!(
@@ -142,21 +237,6 @@ pub fn attack(dir: &Path, options: &AttackOptions, device: Device) -> anyhow::Re
             non_idx.len()
         ))
     );
-    let exchangeable = {
-        let mut per_subject: std::collections::HashMap<&str, usize> = Default::default();
-        for &i in run
-            .data
-            .indices(Part::Train)
-            .iter()
-            .chain(run.data.indices(Part::Holdout))
-        {
-            *per_subject
-                .entry(run.data.dataset.samples[i].subject.as_str())
-                .or_default() += 1;
-        }
-        per_subject.values().all(|&n| n == 1)
-            || run.data.split.holdout_mode == crate::data::HoldoutMode::Examples
-    };
     let (members, member_labels) = run.data.dataset.to_tensors(&members_idx);
     let (non_members, non_member_labels) = run.data.dataset.to_tensors(&non_idx);
     let train_labels: Vec<i64> = run
@@ -171,163 +251,128 @@ pub fn attack(dir: &Path, options: &AttackOptions, device: Device) -> anyhow::Re
         .max(1);
     tracing::info!(count, "drawing synthetic samples");
     let synthetic = run.synthesize(&labels_like(&train_labels, count), options.seed as i64 + 1);
+    Ok(Candidates {
+        members_idx,
+        non_idx,
+        members,
+        member_labels,
+        non_members,
+        non_member_labels,
+        exchangeable: exchangeable(&run.data),
+        synthetic,
+        synthetic_count: count,
+    })
+}
 
-    let privacy = run.privacy.as_ref();
-    let delta = privacy.map_or(run.config.privacy.delta, |p| p.delta);
-    let profile = match privacy {
-        Some(p) if p.private => run_profile(&p.ledger, p.accountant, p.epsilon)?,
-        _ => None,
-    };
-    // One family of bound checks: the membership attacks and the reconstruction criteria,
-    // each at a Bonferroni-corrected confidence so that the joint verdict holds at
-    // `options.confidence`.
-    let member_closeness = closeness(&members, &synthetic);
-    let non_member_closeness = closeness(&non_members, &synthetic);
-    let reconstruction_checks =
-        reconstruction_points(&member_closeness, &non_member_closeness, None, 0.5)?.len();
-    let bound_confidence = family_confidence(
-        options.confidence,
-        MEMBERSHIP_ATTACKS + reconstruction_checks,
-    );
-    let audit_options = AuditOptions {
-        confidence: options.confidence,
-        bound_confidence: Some(bound_confidence),
-        ..AuditOptions::default()
-    };
-    let mut summaries = Vec::new();
-    let mut add = |name: &str, scores: Vec<f64>, split: usize| -> anyhow::Result<()> {
-        let (m, n) = scores.split_at(split);
-        summaries.push(AttackSummary::new(
-            name,
-            m,
-            n,
-            profile.as_deref(),
-            delta,
-            &audit_options,
-        )?);
-        Ok(())
-    };
-    let candidates = Tensor::cat(&[&members, &non_members], 0);
-    let split = members_idx.len();
+/// Members and non-members are alike but for membership: one sample per subject, or a holdout
+/// drawn from the training subjects' examples.
+pub(crate) fn exchangeable(data: &crate::train::RunData) -> bool {
+    let mut per_subject: std::collections::HashMap<&str, usize> = Default::default();
+    for &i in data
+        .indices(Part::Train)
+        .iter()
+        .chain(data.indices(Part::Holdout))
+    {
+        *per_subject
+            .entry(data.dataset.samples[i].subject.as_str())
+            .or_default() += 1;
+    }
+    per_subject.values().all(|&n| n == 1)
+        || data.split.holdout_mode == crate::data::HoldoutMode::Examples
+}
 
+/// The seven membership attacks' scores, members first: distances to the synthetic data in
+/// pixel and feature space, and the white-box discriminator score.
+fn membership(
+    run: &OpenRun,
+    c: &Candidates,
+    options: &AttackOptions,
+    device: Device,
+) -> anyhow::Result<Vec<(&'static str, Vec<f64>)>> {
+    let candidates = Tensor::cat(&[&c.members, &c.non_members], 0);
+    let q = options.density_quantile;
     tracing::info!("distance attacks in pixel space");
-    let pixel = squared_distances(&candidates, &synthetic);
-    add("pairwise_pixel", pairwise(&pixel), split)?;
-    add(
-        "density_pixel",
-        density(&pixel, options.density_quantile),
-        split,
-    )?;
-    add("nearest_synthetic_pixel", nearest_synthetic(&pixel), split)?;
+    let pixel = squared_distances(&candidates, &c.synthetic);
+    let mut scores = vec![
+        ("pairwise_pixel", pairwise(&pixel)),
+        ("density_pixel", density(&pixel, q)),
+        ("nearest_synthetic_pixel", nearest_synthetic(&pixel)),
+    ];
     drop(pixel);
-
     tracing::info!("distance attacks in the evaluation network's feature space");
     let net = FeatureNet::new(run.config.model.channels, device);
-    let feature = squared_distances(&net.features(&candidates), &net.features(&synthetic));
-    add("pairwise_features", pairwise(&feature), split)?;
-    add(
-        "density_features",
-        density(&feature, options.density_quantile),
-        split,
-    )?;
-    add(
-        "nearest_synthetic_features",
-        nearest_synthetic(&feature),
-        split,
-    )?;
+    let feature = squared_distances(&net.features(&candidates), &net.features(&c.synthetic));
+    scores.extend([
+        ("pairwise_features", pairwise(&feature)),
+        ("density_features", density(&feature, q)),
+        ("nearest_synthetic_features", nearest_synthetic(&feature)),
+    ]);
     drop(feature);
-
     tracing::info!("white-box discriminator attack");
-    let labels = Tensor::cat(&[&member_labels, &non_member_labels], 0);
-    add(
+    let labels = Tensor::cat(&[&c.member_labels, &c.non_member_labels], 0);
+    scores.push((
         "discriminator_score",
-        discriminator_scores(&run, &candidates, &labels)?,
-        split,
-    )?;
+        discriminator_scores(run, &candidates, &labels)?,
+    ));
+    Ok(scores)
+}
 
-    tracing::info!("reconstruction from the released data");
-    let reconstruction = reconstruction_points(
-        &member_closeness,
-        &non_member_closeness,
-        profile.as_deref(),
-        bound_confidence,
-    )?;
-    anyhow::ensure!(
-        summaries.len() == MEMBERSHIP_ATTACKS,
-        "the family-wise correction counted {MEMBERSHIP_ATTACKS} membership attacks, ran {}",
-        summaries.len()
-    );
-
-    let mut curves = Vec::new();
-    if options.audit_trials > 0 {
-        let sigmas: Vec<f64> = match privacy.and_then(|p| p.noise_multiplier) {
-            Some(s) => vec![s],
-            None => vec![0.5, 1.0, 2.0],
-        };
-        tracing::info!(?sigmas, "gradient-reconstruction audit of the DP engine");
-        let image = members.get(0);
-        curves = audit(
-            &image,
-            &sigmas,
-            options.audit_trials,
-            1.0,
-            options.seed ^ 0x5eed,
-        )?;
+/// The gradient-reconstruction audit of the DP engine at the run's σ (or three σ for a
+/// non-private run); none with `audit_trials` 0.
+fn gradient_audit(
+    privacy: Option<&crate::train::PrivacyReport>,
+    members: &Tensor,
+    options: &AttackOptions,
+) -> anyhow::Result<Vec<AuditCurve>> {
+    if options.audit_trials == 0 {
+        return Ok(Vec::new());
     }
-    let gradient_audit = curves
-        .iter()
-        .map(|c| GradientAudit {
+    let sigmas: Vec<f64> = match privacy.and_then(|p| p.noise_multiplier) {
+        Some(s) => vec![s],
+        None => vec![0.5, 1.0, 2.0],
+    };
+    tracing::info!(?sigmas, "gradient-reconstruction audit of the DP engine");
+    audit(
+        &members.get(0),
+        &sigmas,
+        options.audit_trials,
+        1.0,
+        options.seed ^ 0x5eed,
+    )
+}
+
+/// The ROC curves against the bound and the audit's curves, under `diagnostics/attack/`.
+fn pictures(
+    layout: &crate::layout::RunLayout,
+    summaries: &[AttackSummary],
+    profile: Option<&[(f64, f64)]>,
+    curves: &[AuditCurve],
+) -> anyhow::Result<BTreeMap<String, PathBuf>> {
+    let picture_dir = layout.attack_pictures();
+    let mut pictures = BTreeMap::new();
+    pictures.insert(
+        "roc".into(),
+        super::pictures::roc_png(summaries, profile, &picture_dir.join("roc.png"))?,
+    );
+    if !curves.is_empty() {
+        pictures.insert(
+            "gradient_audit".into(),
+            super::pictures::audit_png(curves, &picture_dir.join("gradient-audit.png"))?,
+        );
+    }
+    Ok(pictures)
+}
+
+impl GradientAudit {
+    fn of(c: &AuditCurve) -> Self {
+        Self {
             noise_multiplier: c.noise_multiplier,
             trials: c.trials,
             under_bound: c.under_bound,
             max_gap: c.max_gap,
             max_excess: c.max_excess,
-        })
-        .collect();
-
-    let layout = crate::layout::RunLayout::new(dir);
-    let picture_dir = layout.attack_pictures();
-    let mut pictures = BTreeMap::new();
-    pictures.insert(
-        "roc".into(),
-        super::pictures::roc_png(&summaries, profile.as_deref(), &picture_dir.join("roc.png"))?,
-    );
-    if !curves.is_empty() {
-        pictures.insert(
-            "gradient_audit".into(),
-            super::pictures::audit_png(&curves, &picture_dir.join("gradient-audit.png"))?,
-        );
+        }
     }
-    let best = summaries
-        .iter()
-        .max_by(|a, b| a.auc.total_cmp(&b.auc))
-        .expect("seven attacks");
-    let report = AttackReport {
-        run: dir.to_path_buf(),
-        dataset: run.config.data.dataset.clone(),
-        private: run.is_private(),
-        epsilon: run.epsilon(),
-        delta,
-        members: members_idx.len(),
-        non_members: non_idx.len(),
-        synthetic_samples: count,
-        best_attack: best.name.clone(),
-        best_auc: best.auc,
-        within_bound: (exchangeable && privacy.is_some_and(|p| p.private)).then(|| {
-            summaries.iter().all(|s| s.within_bound)
-                && reconstruction.iter().all(|p| p.within_bound)
-        }),
-        bound_note: bound_note(exchangeable, privacy.is_some_and(|p| p.private)),
-        bound_confidence: Some(bound_confidence),
-        exchangeable,
-        attacks: summaries,
-        reconstruction,
-        gradient_audit,
-        pictures,
-        seconds: start.elapsed().as_secs_f64(),
-    };
-    crate::train::files::write_json(&layout.attack(), &report)?;
-    Ok(report)
 }
 
 /// The discriminator's per-example training objective on a real example, negated loss:

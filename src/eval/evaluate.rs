@@ -275,7 +275,6 @@ pub fn assess(
     device: Device,
 ) -> anyhow::Result<Assessment> {
     let protocol = EvalProtocol::of(data);
-    let classes = data.classes() as i64;
     let train = data.tensors(Part::Train);
     let holdout = data.tensors(Part::Holdout);
     let test = data.tensors(Part::Test);
@@ -288,89 +287,9 @@ pub fn assess(
     let utility = if test.is_empty() {
         None
     } else {
-        let truth = to_i64(&test.labels);
-        let base = protocol.classifier(train.len(), options.classifier_steps);
-        let repeats = options.classifier_repeats.max(1);
-        let base_seeded = ClassifierConfig {
-            seed: options.classifier_seed,
-            ..base.clone()
-        };
-        let key = real_reference_key(data, &base_seeded, repeats);
-        let cached = options
-            .real_cache
-            .as_deref()
-            .and_then(|p| read_real_reference(p, &key));
-        if cached.is_some() {
-            tracing::info!(
-                "real-trained classifiers: reusing the results of the same data and split"
-            );
-        }
-        let (mut real_bal, mut syn_bal, mut real_acc, mut syn_acc) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for r in 0..repeats {
-            let config = ClassifierConfig {
-                seed: options.classifier_seed + r as i64,
-                ..base.clone()
-            };
-            if let Some(c) = &cached {
-                real_bal.push(c.balanced[r]);
-                real_acc.push(c.accuracy[r]);
-            } else {
-                let real =
-                    Classifier::train(&train.images, &train.labels, classes, &config, device)?;
-                let predicted = real.predict(&test.images);
-                real_bal.push(balanced_accuracy(&predicted, &truth).unwrap_or(0.0));
-                real_acc.push(accuracy(&predicted, &truth).unwrap_or(0.0));
-            }
-            let syn = Classifier::train(synthetic, &syn_label_tensor, classes, &config, device)?;
-            let predicted = syn.predict(&test.images);
-            syn_bal.push(balanced_accuracy(&predicted, &truth).unwrap_or(0.0));
-            syn_acc.push(accuracy(&predicted, &truth).unwrap_or(0.0));
-            tracing::info!(
-                seed = config.seed,
-                real = real_acc[r],
-                synthetic = syn_acc[r],
-                "classifier accuracy on the real test split"
-            );
-        }
-        if let (None, Some(path)) = (&cached, &options.real_cache) {
-            let record = RealReference {
-                key,
-                balanced: real_bal.clone(),
-                accuracy: real_acc.clone(),
-            };
-            crate::train::files::write_json(path, &record)?;
-        }
-        let (real_mean, syn_mean) = (mean(&real_bal), mean(&syn_bal));
-        let mut present: Vec<i64> = truth.clone();
-        present.sort_unstable();
-        present.dedup();
-        Some(Utility {
-            protocol: protocol.describe().into(),
-            real_trained: real_mean,
-            synthetic_trained: syn_mean,
-            ratio: (real_mean > 0.0).then(|| syn_mean / real_mean),
-            synthetic_trained_std: std_dev(&syn_bal),
-            real_trained_accuracy: mean(&real_acc),
-            synthetic_trained_accuracy: mean(&syn_acc),
-            real_trained_accuracy_std: std_dev(&real_acc),
-            synthetic_trained_accuracy_std: std_dev(&syn_acc),
-            real_trained_runs: real_bal,
-            synthetic_trained_runs: syn_bal,
-            real_trained_accuracy_runs: real_acc,
-            synthetic_trained_accuracy_runs: syn_acc,
-            real_training_samples: train.len(),
-            synthetic_training_samples: syn_labels.len(),
-            test_samples: truth.len(),
-            test_classes: present
-                .iter()
-                .map(|&c| data.dataset.class_names[c as usize].clone())
-                .collect(),
-            classifier: match base.architecture {
-                Architecture::Small => super::classifier::CLASSIFIER.into(),
-                Architecture::Benchmark => super::classifier::BENCHMARK_CLASSIFIER.into(),
-            },
-        })
+        Some(utility(
+            data, &train, &test, synthetic, syn_labels, options, device,
+        )?)
     };
 
     tracing::info!("fidelity in the evaluation network's feature space");
@@ -430,6 +349,102 @@ pub fn assess(
         verdict_noise_frechet: noise_frechet,
         real_features,
         synthetic_features: syn_features,
+    })
+}
+
+/// Train-on-synthetic / test-on-real against train-on-real, over `options`' classifier seeds
+/// (the real-trained results read from the cache where the data and split are the same).
+fn utility(
+    data: &RunData,
+    train: &crate::train::TensorDataset,
+    test: &crate::train::TensorDataset,
+    synthetic: &Tensor,
+    syn_labels: &[i64],
+    options: &EvaluateOptions,
+    device: Device,
+) -> anyhow::Result<Utility> {
+    let protocol = EvalProtocol::of(data);
+    let classes = data.classes() as i64;
+    let syn_label_tensor = Tensor::from_slice(syn_labels);
+    let truth = to_i64(&test.labels);
+    let base = protocol.classifier(train.len(), options.classifier_steps);
+    let repeats = options.classifier_repeats.max(1);
+    let base_seeded = ClassifierConfig {
+        seed: options.classifier_seed,
+        ..base.clone()
+    };
+    let key = real_reference_key(data, &base_seeded, repeats);
+    let cached = options
+        .real_cache
+        .as_deref()
+        .and_then(|p| read_real_reference(p, &key));
+    if cached.is_some() {
+        tracing::info!("real-trained classifiers: reusing the results of the same data and split");
+    }
+    let (mut real_bal, mut syn_bal, mut real_acc, mut syn_acc) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for r in 0..repeats {
+        let config = ClassifierConfig {
+            seed: options.classifier_seed + r as i64,
+            ..base.clone()
+        };
+        if let Some(c) = &cached {
+            real_bal.push(c.balanced[r]);
+            real_acc.push(c.accuracy[r]);
+        } else {
+            let real = Classifier::train(&train.images, &train.labels, classes, &config, device)?;
+            let predicted = real.predict(&test.images);
+            real_bal.push(balanced_accuracy(&predicted, &truth).unwrap_or(0.0));
+            real_acc.push(accuracy(&predicted, &truth).unwrap_or(0.0));
+        }
+        let syn = Classifier::train(synthetic, &syn_label_tensor, classes, &config, device)?;
+        let predicted = syn.predict(&test.images);
+        syn_bal.push(balanced_accuracy(&predicted, &truth).unwrap_or(0.0));
+        syn_acc.push(accuracy(&predicted, &truth).unwrap_or(0.0));
+        tracing::info!(
+            seed = config.seed,
+            real = real_acc[r],
+            synthetic = syn_acc[r],
+            "classifier accuracy on the real test split"
+        );
+    }
+    if let (None, Some(path)) = (&cached, &options.real_cache) {
+        let record = RealReference {
+            key,
+            balanced: real_bal.clone(),
+            accuracy: real_acc.clone(),
+        };
+        crate::train::files::write_json(path, &record)?;
+    }
+    let (real_mean, syn_mean) = (mean(&real_bal), mean(&syn_bal));
+    let mut present: Vec<i64> = truth.clone();
+    present.sort_unstable();
+    present.dedup();
+    Ok(Utility {
+        protocol: protocol.describe().into(),
+        real_trained: real_mean,
+        synthetic_trained: syn_mean,
+        ratio: (real_mean > 0.0).then(|| syn_mean / real_mean),
+        synthetic_trained_std: std_dev(&syn_bal),
+        real_trained_accuracy: mean(&real_acc),
+        synthetic_trained_accuracy: mean(&syn_acc),
+        real_trained_accuracy_std: std_dev(&real_acc),
+        synthetic_trained_accuracy_std: std_dev(&syn_acc),
+        real_trained_runs: real_bal,
+        synthetic_trained_runs: syn_bal,
+        real_trained_accuracy_runs: real_acc,
+        synthetic_trained_accuracy_runs: syn_acc,
+        real_training_samples: train.len(),
+        synthetic_training_samples: syn_labels.len(),
+        test_samples: truth.len(),
+        test_classes: present
+            .iter()
+            .map(|&c| data.dataset.class_names[c as usize].clone())
+            .collect(),
+        classifier: match base.architecture {
+            Architecture::Small => super::classifier::CLASSIFIER.into(),
+            Architecture::Benchmark => super::classifier::BENCHMARK_CLASSIFIER.into(),
+        },
     })
 }
 

@@ -376,6 +376,90 @@ struct Layout {
     legend: Option<Rect>,
 }
 
+/// Where a plot's parts go: axes, ticks, the plot area and the sizes of text and marks.
+struct Geometry {
+    xa: Axis,
+    ya: Axis,
+    x_ticks: Vec<Tick>,
+    y_ticks: Vec<Tick>,
+    plot: Rect,
+    /// Text scale, and the title's.
+    s: usize,
+    ts: usize,
+    si: i32,
+    pad: i32,
+    tick_len: i32,
+    line_h: i32,
+}
+
+impl Geometry {
+    fn to_px(&self, (x, y): (f64, f64)) -> (f64, f64) {
+        let plot = self.plot;
+        (
+            f64::from(plot.x0) + self.xa.frac(x) * f64::from(plot.width()),
+            f64::from(plot.y1) - self.ya.frac(y) * f64::from(plot.height()),
+        )
+    }
+
+    fn tick_x(&self, t: &Tick) -> i32 {
+        (self.to_px((t.at, self.ya.lo)).0.floor() as i32).min(self.plot.x1 - 1)
+    }
+
+    fn tick_y(&self, t: &Tick) -> i32 {
+        (self.to_px((self.xa.lo, t.at)).1.floor() as i32).min(self.plot.y1 - 1)
+    }
+
+    /// Grid lines at the ticks (fainter at unlabelled minor ones).
+    fn grid(&self, canvas: &mut Canvas) {
+        let plot = self.plot;
+        for t in &self.x_ticks {
+            let x = self.tick_x(t);
+            let color = if t.label.is_empty() { MINOR_GRID } else { GRID };
+            canvas.fill_rect(Rect::new(x, plot.y0, x + 1, plot.y1), color);
+        }
+        for t in &self.y_ticks {
+            let y = self.tick_y(t);
+            let color = if t.label.is_empty() { MINOR_GRID } else { GRID };
+            canvas.fill_rect(Rect::new(plot.x0, y, plot.x1, y + 1), color);
+        }
+    }
+
+    /// Tick marks and their labels outside the frame.
+    fn ticks(&self, canvas: &mut Canvas) {
+        let (plot, s, si, tick_len) = (self.plot, self.s, self.si, self.tick_len);
+        for t in &self.x_ticks {
+            let x = self.tick_x(t);
+            let len = if t.label.is_empty() {
+                tick_len / 2
+            } else {
+                tick_len
+            };
+            canvas.fill_rect(Rect::new(x, plot.y1, x + 1, plot.y1 + len), FRAME);
+            let tw = text::width(&t.label, s) as i32;
+            text::draw(
+                canvas,
+                x - tw / 2,
+                plot.y1 + tick_len + 4 * si,
+                &t.label,
+                s,
+                INK,
+            );
+        }
+        for t in &self.y_ticks {
+            let y = self.tick_y(t);
+            let len = if t.label.is_empty() {
+                tick_len / 2
+            } else {
+                tick_len
+            };
+            canvas.fill_rect(Rect::new(plot.x0 - len, y, plot.x0, y + 1), FRAME);
+            let tw = text::width(&t.label, s) as i32;
+            let x = plot.x0 - tick_len - 4 * si - tw;
+            text::draw(canvas, x, y - self.line_h / 2, &t.label, s, INK);
+        }
+    }
+}
+
 impl Plot {
     pub fn new(
         title: impl Into<String>,
@@ -450,13 +534,42 @@ impl Plot {
             (160..=8192).contains(&width) && (120..=8192).contains(&height),
             "a plot must be 160×120 to 8192×8192 pixels, not {width}×{height}"
         );
-        let (w, h) = (width as i32, height as i32);
         let drawable: Vec<Vec<(f64, f64)>> = self.series.iter().map(|s| self.drawable(s)).collect();
+        let g = self.geometry(width, height, &drawable)?;
+        let mut canvas = Canvas::new(width as usize, height as usize, BACKGROUND);
+        g.grid(&mut canvas);
+        let legend_avoid = self.draw_data(&mut canvas, &g, &drawable);
+        if drawable.iter().flatten().next().is_none() {
+            let (plot, ts) = (g.plot, g.ts);
+            let msg = "no data";
+            let (tw, th) = (text::width(msg, ts) as i32, text::height(ts) as i32);
+            let (cx, cy) = ((plot.x0 + plot.x1) / 2, (plot.y0 + plot.y1) / 2);
+            text::draw(&mut canvas, cx - tw / 2, cy - th / 2, msg, ts, FADED);
+        }
+        canvas.outline_rect(g.plot, FRAME);
+        g.ticks(&mut canvas);
+        self.draw_labels(&mut canvas, &g);
+        let legend = self.draw_legend(&mut canvas, g.plot, g.s, &legend_avoid);
+        Ok((
+            canvas,
+            Layout {
+                plot: g.plot,
+                legend,
+            },
+        ))
+    }
+
+    /// Axes, ticks and the plot area for a `width × height` picture of `drawable`.
+    fn geometry(
+        &self,
+        width: u32,
+        height: u32,
+        drawable: &[Vec<(f64, f64)>],
+    ) -> anyhow::Result<Geometry> {
+        let (w, h) = (width as i32, height as i32);
         let all = || drawable.iter().flatten();
         let xa = Axis::new(self.log_x, self.x_range, all().map(|p| p.0), "x")?;
         let ya = Axis::new(self.log_y, self.y_range, all().map(|p| p.1), "y")?;
-        let no_data = all().next().is_none();
-
         // Sizes scale with the image: text 1× up to ~1000 px, 2× beyond; title twice that.
         let s = if width.min(height) >= 1000 { 2 } else { 1 };
         let ts = 2 * s;
@@ -464,22 +577,18 @@ impl Plot {
         let pad = 8 * si;
         let tick_len = 5 * si;
         let line_h = text::height(s) as i32;
-
-        let top = pad
-            + if self.title.is_empty() {
-                0
-            } else {
-                text::height(ts) as i32 + pad
-            };
-        let bottom = tick_len
-            + 4 * si
-            + line_h
-            + pad
-            + if self.x_label.is_empty() {
-                0
-            } else {
-                line_h + pad
-            };
+        let title_h = if self.title.is_empty() {
+            0
+        } else {
+            text::height(ts) as i32 + pad
+        };
+        let top = pad + title_h;
+        let x_label_h = if self.x_label.is_empty() {
+            0
+        } else {
+            line_h + pad
+        };
+        let bottom = tick_len + 4 * si + line_h + pad + x_label_h;
         let est_h = (h - top - bottom).max(1);
         let y_ticks = ya.ticks((est_h / (40 * si)).clamp(2, 10) as usize);
         let y_label_w = y_ticks
@@ -487,14 +596,12 @@ impl Plot {
             .map(|t| text::width(&t.label, s))
             .max()
             .unwrap_or(0) as i32;
-        let left =
-            pad + if self.y_label.is_empty() {
-                0
-            } else {
-                line_h + pad
-            } + y_label_w
-                + tick_len
-                + 4 * si;
+        let y_title_w = if self.y_label.is_empty() {
+            0
+        } else {
+            line_h + pad
+        };
+        let left = pad + y_title_w + y_label_w + tick_len + 4 * si;
         let right = pad + 3 * 8 * si;
         let plot = Rect::new(left, top, w - right, h - bottom);
         anyhow::ensure!(
@@ -515,30 +622,30 @@ impl Plot {
                 target -= 1;
             }
         };
+        Ok(Geometry {
+            xa,
+            ya,
+            x_ticks,
+            y_ticks,
+            plot,
+            s,
+            ts,
+            si,
+            pad,
+            tick_len,
+            line_h,
+        })
+    }
 
-        let to_px = |(x, y): (f64, f64)| {
-            (
-                f64::from(plot.x0) + xa.frac(x) * f64::from(plot.width()),
-                f64::from(plot.y1) - ya.frac(y) * f64::from(plot.height()),
-            )
-        };
-        let tick_px_x = |t: &Tick| to_px((t.at, ya.lo)).0.floor() as i32;
-        let tick_px_y = |t: &Tick| (to_px((xa.lo, t.at)).1.floor() as i32).min(plot.y1 - 1);
-
-        let mut canvas = Canvas::new(width as usize, height as usize, BACKGROUND);
-        // Grid lines.
-        for t in &x_ticks {
-            let x = tick_px_x(t).min(plot.x1 - 1);
-            let color = if t.label.is_empty() { MINOR_GRID } else { GRID };
-            canvas.fill_rect(Rect::new(x, plot.y0, x + 1, plot.y1), color);
-        }
-        for t in &y_ticks {
-            let y = tick_px_y(t);
-            let color = if t.label.is_empty() { MINOR_GRID } else { GRID };
-            canvas.fill_rect(Rect::new(plot.x0, y, plot.x1, y + 1), color);
-        }
-
-        // Data, clipped to the inside of the frame.
+    /// The reference diagonal and the series, clipped to the inside of the frame; returns the
+    /// pixels the legend should avoid.
+    fn draw_data(
+        &self,
+        canvas: &mut Canvas,
+        g: &Geometry,
+        drawable: &[Vec<(f64, f64)>],
+    ) -> Vec<(f64, f64)> {
+        let (plot, si, xa, ya) = (g.plot, g.si, &g.xa, &g.ya);
         canvas.set_clip(Some(Rect::new(
             plot.x0 + 1,
             plot.y0 + 1,
@@ -553,7 +660,7 @@ impl Plot {
                 .filter_map(|i| {
                     let sx = xa.lo + (xa.hi - xa.lo) * f64::from(i) / f64::from(n);
                     let v = if xa.log { 10f64.powf(sx) } else { sx };
-                    Some(to_px((sx, Axis::to_space(ya.log, v)?)))
+                    Some(g.to_px((sx, Axis::to_space(ya.log, v)?)))
                 })
                 .collect();
             canvas.stroke(
@@ -564,8 +671,8 @@ impl Plot {
             );
             legend_avoid.extend(sample_path(&path));
         }
-        for (series, points) in self.series.iter().zip(&drawable) {
-            let path: Vec<(f64, f64)> = points.iter().map(|&p| to_px(p)).collect();
+        for (series, points) in self.series.iter().zip(drawable) {
+            let path: Vec<(f64, f64)> = points.iter().map(|&p| g.to_px(p)).collect();
             let (line, markers) = match series.style {
                 Style::Line => (Some(None), false),
                 Style::Dashed => (
@@ -588,87 +695,28 @@ impl Plot {
             }
         }
         canvas.set_clip(None);
-        if no_data {
-            let msg = "no data";
-            let (tw, th) = (text::width(msg, ts) as i32, text::height(ts) as i32);
-            let (cx, cy) = ((plot.x0 + plot.x1) / 2, (plot.y0 + plot.y1) / 2);
-            text::draw(&mut canvas, cx - tw / 2, cy - th / 2, msg, ts, FADED);
-        }
+        legend_avoid
+    }
 
-        // Frame, ticks, labels.
-        canvas.outline_rect(plot, FRAME);
-        for t in &x_ticks {
-            let x = tick_px_x(t).min(plot.x1 - 1);
-            let len = if t.label.is_empty() {
-                tick_len / 2
-            } else {
-                tick_len
-            };
-            canvas.fill_rect(Rect::new(x, plot.y1, x + 1, plot.y1 + len), FRAME);
-            let tw = text::width(&t.label, s) as i32;
-            text::draw(
-                &mut canvas,
-                x - tw / 2,
-                plot.y1 + tick_len + 4 * si,
-                &t.label,
-                s,
-                INK,
-            );
-        }
-        for t in &y_ticks {
-            let y = tick_px_y(t);
-            let len = if t.label.is_empty() {
-                tick_len / 2
-            } else {
-                tick_len
-            };
-            canvas.fill_rect(Rect::new(plot.x0 - len, y, plot.x0, y + 1), FRAME);
-            let tw = text::width(&t.label, s) as i32;
-            text::draw(
-                &mut canvas,
-                plot.x0 - tick_len - 4 * si - tw,
-                y - line_h / 2,
-                &t.label,
-                s,
-                INK,
-            );
-        }
+    /// The axis titles and the plot's title.
+    fn draw_labels(&self, canvas: &mut Canvas, g: &Geometry) {
+        let (plot, s, si, pad) = (g.plot, g.s, g.si, g.pad);
         if !self.x_label.is_empty() {
             let tw = text::width(&self.x_label, s) as i32;
-            let y = plot.y1 + tick_len + 4 * si + line_h + pad;
-            text::draw(
-                &mut canvas,
-                (plot.x0 + plot.x1) / 2 - tw / 2,
-                y,
-                &self.x_label,
-                s,
-                INK,
-            );
+            let y = plot.y1 + g.tick_len + 4 * si + g.line_h + pad;
+            let x = (plot.x0 + plot.x1) / 2 - tw / 2;
+            text::draw(canvas, x, y, &self.x_label, s, INK);
         }
         if !self.y_label.is_empty() {
             let tw = text::width(&self.y_label, s) as i32;
-            text::draw_up(
-                &mut canvas,
-                pad,
-                (plot.y0 + plot.y1) / 2 + tw / 2,
-                &self.y_label,
-                s,
-                INK,
-            );
+            let y = (plot.y0 + plot.y1) / 2 + tw / 2;
+            text::draw_up(canvas, pad, y, &self.y_label, s, INK);
         }
         if !self.title.is_empty() {
-            let tw = text::width(&self.title, ts) as i32;
-            text::draw(
-                &mut canvas,
-                (plot.x0 + plot.x1) / 2 - tw / 2,
-                pad,
-                &self.title,
-                ts,
-                INK,
-            );
+            let tw = text::width(&self.title, g.ts) as i32;
+            let x = (plot.x0 + plot.x1) / 2 - tw / 2;
+            text::draw(canvas, x, pad, &self.title, g.ts, INK);
         }
-        let legend = self.draw_legend(&mut canvas, plot, s, &legend_avoid);
-        Ok((canvas, Layout { plot, legend }))
     }
 
     /// Draws the legend in the corner of `plot` covering the fewest of the `avoid` pixels;

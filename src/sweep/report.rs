@@ -115,6 +115,20 @@ fn samples_grid(rows: &[Row]) -> anyhow::Result<Option<Vec<u8>>> {
     )?))
 }
 
+/// One picture of the report: file name, caption, PNG bytes.
+type Picture = (&'static str, String, Vec<u8>);
+
+/// The report's text and tables, shared by its Markdown and HTML forms.
+struct Page {
+    summary: String,
+    verdict: &'static str,
+    any_above: bool,
+    headline: Vec<(String, bool)>,
+    reading: &'static str,
+    released: (Vec<&'static str>, Vec<Vec<String>>),
+    diagnostics: (Vec<&'static str>, Vec<Vec<String>>),
+}
+
 /// Writes the pictures, `report.html` and `report.md` into `out`; returns the HTML's path.
 pub fn write_report(
     plan: &SweepPlan,
@@ -122,7 +136,25 @@ pub fn write_report(
     out: &Path,
     machine: &str,
 ) -> anyhow::Result<PathBuf> {
-    let mut pictures: Vec<(&str, String, Vec<u8>)> = Vec::new();
+    let pictures = charts(rows)?;
+    for (name, _, png) in &pictures {
+        write_atomic(&out.join(name), png)?;
+    }
+    let page = page(plan, rows, machine);
+    let (released_pictures, diagnostic_pictures): (Vec<_>, Vec<_>) = pictures
+        .iter()
+        .partition(|(name, _, _)| RELEASED_PICTURES.contains(name));
+    let md = markdown(&page, &released_pictures, &diagnostic_pictures);
+    write_atomic(&out.join("report.md"), md.as_bytes())?;
+    let html = html(&page, &released_pictures, &diagnostic_pictures);
+    let path = out.join("report.html");
+    write_atomic(&path, html.as_bytes())?;
+    Ok(path)
+}
+
+/// The sweep's charts: utility, attacks against the bound, fidelity, samples.
+fn charts(rows: &[Row]) -> anyhow::Result<Vec<Picture>> {
+    let mut pictures: Vec<Picture> = Vec::new();
     let utility = metric_plot(
         rows,
         "Utility: synthetic- over real-trained accuracy",
@@ -192,10 +224,11 @@ pub fn write_report(
             grid,
         ));
     }
-    for (name, _, png) in &pictures {
-        write_atomic(&out.join(name), png)?;
-    }
+    Ok(pictures)
+}
 
+/// The summary, verdict, headline, reading notes and the two tables.
+fn page(plan: &SweepPlan, rows: &[Row], machine: &str) -> Page {
     let base = &plan.base;
     let done = rows.iter().filter(|r| r.is_done()).count();
     let failed: Vec<&Row> = rows.iter().filter(|r| !r.is_done()).collect();
@@ -291,16 +324,43 @@ pub fn write_report(
             row
         })
         .collect();
-    let (released_pictures, diagnostic_pictures): (Vec<_>, Vec<_>) = pictures
-        .iter()
-        .partition(|(name, _, _)| RELEASED_PICTURES.contains(name));
+    Page {
+        summary,
+        verdict,
+        any_above,
+        headline: headline
+            .into_iter()
+            .zip(rows.iter().filter(|r| r.is_done()))
+            .map(|(h, r)| (h, r.useful == Some(true)))
+            .collect(),
+        reading,
+        released: (released_header.to_vec(), released_body),
+        diagnostics: (diagnostic_header, diagnostic_body),
+    }
+}
+
+/// `report.md`.
+fn markdown(
+    page: &Page,
+    released_pictures: &[&Picture],
+    diagnostic_pictures: &[&Picture],
+) -> String {
+    let Page {
+        summary,
+        verdict,
+        headline,
+        reading,
+        ..
+    } = page;
+    let (released_header, released_body) = &page.released;
+    let (diagnostic_header, diagnostic_body) = &page.diagnostics;
     let md = {
         let mut s = format!(
             "# dpgan privacy/utility sweep\n\n{summary}\n\n## Part 1: released under ε\n\n\
              {RELEASED_NOTE}\n\n{}\n",
-            markdown_of(released_header, &released_body)
+            markdown_of(released_header, released_body)
         );
-        for (name, caption, _) in &released_pictures {
+        for (name, caption, _) in released_pictures {
             s.push_str(&format!("![{name}]({name})\n\n{caption}\n\n"));
         }
         s.push_str(&format!(
@@ -308,19 +368,32 @@ pub fn write_report(
              {DIAGNOSTICS_NOTE}\n\n{}\n\n{verdict}\n\n{}\n",
             headline
                 .iter()
-                .map(|h| format!("- **{h}**"))
+                .map(|(h, _)| format!("- **{h}**"))
                 .collect::<Vec<_>>()
                 .join("\n"),
-            markdown_of(&diagnostic_header, &diagnostic_body)
+            markdown_of(diagnostic_header, diagnostic_body)
         ));
-        for (name, caption, _) in &diagnostic_pictures {
+        for (name, caption, _) in diagnostic_pictures {
             s.push_str(&format!("![{name}]({name})\n\n{caption}\n\n"));
         }
         s.push_str(&format!("## Reading it\n\n{reading}\n"));
         s
     };
-    write_atomic(&out.join("report.md"), md.as_bytes())?;
+    md
+}
 
+/// `report.html`: one self-contained page (pictures inlined).
+fn html(page: &Page, released_pictures: &[&Picture], diagnostic_pictures: &[&Picture]) -> String {
+    let Page {
+        summary,
+        verdict,
+        any_above,
+        headline,
+        reading,
+        ..
+    } = page;
+    let (released_header, released_body) = &page.released;
+    let (diagnostic_header, diagnostic_body) = &page.diagnostics;
     let mut html = String::from(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>dpgan sweep report</title>\
          <style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;line-height:1.4}\
@@ -333,14 +406,14 @@ pub fn write_report(
          .released .tag{background:#2a7a2a}.diagnostics .tag{background:#b36b00}</style></head><body>\
          <h1>dpgan privacy/utility sweep</h1>",
     );
-    html.push_str(&format!("<p>{}</p>", escape(&summary)));
+    html.push_str(&format!("<p>{}</p>", escape(summary)));
     html.push_str(&format!(
         "<section class=\"released\"><h2>Part 1: released under ε \
          <span class=\"tag\">covered by ε</span></h2><p>{}</p>{}",
         escape(RELEASED_NOTE),
-        html_table(released_header, &released_body)
+        html_table(released_header, released_body)
     ));
-    for (name, caption, png) in &released_pictures {
+    for (name, caption, png) in released_pictures {
         html.push_str(&html_picture(name, caption, png));
     }
     html.push_str("</section>");
@@ -350,21 +423,21 @@ pub fn write_report(
         escape(DIAGNOSTICS_NOTE)
     ));
     html.push_str("<ul class=\"headline\">");
-    for (h, r) in headline.iter().zip(rows.iter().filter(|r| r.is_done())) {
+    for (h, useful) in headline {
         html.push_str(&format!(
             "<li class=\"{}\"><b>{}</b></li>",
-            if r.useful == Some(true) { "" } else { "warn" },
+            if *useful { "" } else { "warn" },
             escape(h)
         ));
     }
     html.push_str("</ul>");
     html.push_str(&format!(
         "<p class=\"{}\">{}</p>",
-        if any_above { "warn" } else { "" },
+        if *any_above { "warn" } else { "" },
         escape(&verdict.replace("**", ""))
     ));
-    html.push_str(&html_table(&diagnostic_header, &diagnostic_body));
-    for (name, caption, png) in &diagnostic_pictures {
+    html.push_str(&html_table(diagnostic_header, diagnostic_body));
+    for (name, caption, png) in diagnostic_pictures {
         html.push_str(&html_picture(name, caption, png));
     }
     html.push_str(&format!(
@@ -376,9 +449,7 @@ pub fn write_report(
          ledger and privacy.json, generator, samples) and, under diagnostics/, its split, \
          evaluation.json and attack.json with their pictures.</p></section></body></html>\n",
     );
-    let path = out.join("report.html");
-    write_atomic(&path, html.as_bytes())?;
-    Ok(path)
+    html
 }
 
 /// Pictures that show only what ε covers (generated samples).

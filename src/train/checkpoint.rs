@@ -70,3 +70,44 @@ pub fn load(dir: &Path) -> anyhow::Result<(CheckpointState, Vec<(String, Tensor)
         .map_err(|e| InputError::new(format!("{} is damaged: {e}", tensor_path.display())))?;
     Ok((state, tensors))
 }
+
+/// `params` named `prefix.i`, for [`save`].
+pub fn named(prefix: &str, params: &[Tensor]) -> Vec<(String, Tensor)> {
+    params
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (format!("{prefix}.{i}"), p.shallow_clone()))
+        .collect()
+}
+
+/// Copies the tensors named `prefix.i` into `params`; a missing or misshapen one is an input
+/// error.
+pub fn restore(
+    tensors: &[(String, Tensor)],
+    prefix: &str,
+    params: &[Tensor],
+) -> anyhow::Result<()> {
+    let _guard = tch::no_grad_guard();
+    for (i, p) in params.iter().enumerate() {
+        let name = format!("{prefix}.{i}");
+        let t = tensors
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| t)
+            .ok_or_else(|| {
+                InputError::new(format!(
+                    "checkpoint lacks {name}: it was written by another model"
+                ))
+            })?;
+        if t.size() != p.size() {
+            return Err(InputError::new(format!(
+                "checkpoint tensor {name} has shape {:?}, the model {:?}",
+                t.size(),
+                p.size()
+            ))
+            .into());
+        }
+        p.shallow_clone().copy_(t);
+    }
+    Ok(())
+}

@@ -37,6 +37,31 @@ impl PrivacyConfig {
     pub fn is_private(&self) -> bool {
         self.target_epsilon.is_some() || self.noise_multiplier.is_some()
     }
+
+    /// ε, σ, δ and C in range; messages name the field.
+    pub fn validate(&self) -> Result<(), String> {
+        let p = self;
+        if let Some(e) = p.target_epsilon {
+            if !(e.is_finite() && e > 0.0) {
+                return Err(format!(
+                    "epsilon must be > 0 (or inf for no privacy), got {e}"
+                ));
+            }
+        }
+        if let Some(s) = p.noise_multiplier {
+            if !(s.is_finite() && s > 0.0) {
+                return Err(format!("noise multiplier must be finite and > 0, got {s}"));
+            }
+        }
+        if !(p.delta > 0.0 && p.delta < 1.0) {
+            return Err(format!("delta must lie in (0, 1), got {}", p.delta));
+        }
+        let c = p.clipping.max_grad_norm();
+        if !(c.is_finite() && c > 0.0) {
+            return Err(format!("max grad norm must be finite and > 0, got {c}"));
+        }
+        Ok(())
+    }
 }
 
 /// Optimisation settings.
@@ -184,26 +209,7 @@ impl TrainConfig {
     /// Checks every field against `dataset_size`; messages name the field.
     pub fn validate(&self, dataset_size: usize) -> Result<(), String> {
         self.model.validate()?;
-        let p = &self.privacy;
-        if let Some(e) = p.target_epsilon {
-            if !(e.is_finite() && e > 0.0) {
-                return Err(format!(
-                    "epsilon must be > 0 (or inf for no privacy), got {e}"
-                ));
-            }
-        }
-        if let Some(s) = p.noise_multiplier {
-            if !(s.is_finite() && s > 0.0) {
-                return Err(format!("noise multiplier must be finite and > 0, got {s}"));
-            }
-        }
-        if !(p.delta > 0.0 && p.delta < 1.0) {
-            return Err(format!("delta must lie in (0, 1), got {}", p.delta));
-        }
-        let c = p.clipping.max_grad_norm();
-        if !(c.is_finite() && c > 0.0) {
-            return Err(format!("max grad norm must be finite and > 0, got {c}"));
-        }
+        self.privacy.validate()?;
         if dataset_size == 0 {
             return Err("the training split is empty".into());
         }

@@ -183,7 +183,7 @@ impl MetricsFiles {
         })
     }
 
-    pub fn write(&mut self, line: &MetricsLine, real: &RealMetricsLine) -> anyhow::Result<()> {
+    pub fn write(&mut self, line: &impl Serialize, real: &impl Serialize) -> anyhow::Result<()> {
         writeln!(self.released, "{}", serde_json::to_string(line)?)?;
         self.released.flush()?;
         writeln!(self.real, "{}", serde_json::to_string(real)?)?;

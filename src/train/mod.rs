@@ -2,7 +2,10 @@
 //!
 //! - [`config`]: the run's configuration (`config.json`).
 //! - [`privacy_plan`]: σ and the number of steps, from the budget, before the first step.
-//! - [`trainer`]: the loop; `privacy.json`, `ledger.json`, checkpoints, final weights.
+//! - [`session`]: what every privately trained model shares: plan, ledger, Poisson sampling
+//!   and noise, checkpoint and resume, metrics files, run directory, progress; [`gan`]: the
+//!   ac-GAN as one such model; [`trainer`]: the GAN's run from data to release report.
+//! - [`privacy_report`]: `privacy.json`. [`run_dir`]: creating and checking the run directory.
 //! - [`metrics`]: `metrics.jsonl` (generated data only) and `diagnostics/metrics-real.jsonl`.
 //! - [`d_step`]: one discriminator update, private (real and generated examples clipped in
 //!   pairs) or not.
@@ -18,9 +21,13 @@ pub mod d_step;
 pub mod data;
 pub mod ema;
 pub mod files;
+pub mod gan;
 pub mod metrics;
 pub mod privacy_plan;
+pub mod privacy_report;
+pub mod run_dir;
 pub mod schedule;
+pub mod session;
 pub mod source;
 pub mod trainer;
 

@@ -2,7 +2,7 @@
 use privacy_accounting::{calibrate_noise_multiplier, CalibrationTarget, DpEvent};
 use serde::{Deserialize, Serialize};
 
-use super::config::TrainConfig;
+use super::config::{PrivacyConfig, TrainConfig};
 use crate::InputError;
 
 /// What the private discriminator will do.
@@ -20,9 +20,15 @@ pub struct PrivacyPlan {
 
 /// Calibrates σ for the planned steps, or with a fixed σ finds how many steps the budget allows.
 pub fn plan(config: &TrainConfig, dataset_size: usize) -> anyhow::Result<PrivacyPlan> {
-    let p = &config.privacy;
-    let q = config.sample_rate(dataset_size);
-    let planned = config.planned_steps(dataset_size);
+    plan_steps(
+        &config.privacy,
+        config.sample_rate(dataset_size),
+        config.planned_steps(dataset_size),
+    )
+}
+
+/// The same for any private model: sampling rate `q` and `planned` steps.
+pub fn plan_steps(p: &PrivacyConfig, q: f64, planned: u64) -> anyhow::Result<PrivacyPlan> {
     let epsilon_of = |sigma: f64, steps: u64| -> anyhow::Result<f64> {
         let mut acc = p.accountant.make();
         acc.compose(&DpEvent::self_composed(
@@ -99,13 +105,12 @@ pub fn plan(config: &TrainConfig, dataset_size: usize) -> anyhow::Result<Privacy
 /// stops at the budget rather than overshoot it.
 pub fn steps_within_budget(
     ledger: &privacy_accounting::Ledger,
-    config: &TrainConfig,
+    p: &PrivacyConfig,
     sigma: f64,
     q: f64,
     target: f64,
     remaining: u64,
 ) -> anyhow::Result<u64> {
-    let p = &config.privacy;
     let epsilon_after = |k: u64| -> anyhow::Result<f64> {
         let mut l = ledger.clone();
         l.record(DpEvent::self_composed(

@@ -1,0 +1,63 @@
+//! `privacy.json`: what a private run spent, how it was accounted, and what the guarantee
+//! takes as given.
+use privacy_accounting::Ledger;
+use serde::{Deserialize, Serialize};
+
+/// `privacy.json`: what the run spent and how it was accounted.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PrivacyReport {
+    pub private: bool,
+    /// ε spent (the accountant's conservative value); absent for a non-private run.
+    pub epsilon: Option<f64>,
+    /// The accountant that produced `epsilon`, where it is recorded ("prv"; "rdp (prv exceeded
+    /// its budget)" where the PRV computation would not fit its memory budget).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epsilon_accountant: Option<String>,
+    pub target_epsilon: Option<f64>,
+    pub delta: f64,
+    pub noise_multiplier: Option<f64>,
+    pub max_grad_norm: f64,
+    pub sample_rate: f64,
+    pub dataset_size: usize,
+    pub steps: u64,
+    pub planned_steps: u64,
+    pub stopped_at_budget: bool,
+    pub accountant: privacy_accounting::AccountantKind,
+    /// `secure` (CSPRNG from the OS) or `seeded` (reproducible, not secure).
+    pub rng: crate::dp::noise::RngKind,
+    /// Steps run again after a crash whose first run had already written outputs: the ledger
+    /// counts both (it holds `steps + repeated_steps` steps).
+    #[serde(default)]
+    pub repeated_steps: u64,
+    /// What one unit of privacy is: the neighbouring datasets ε is stated for.
+    #[serde(default)]
+    pub privacy_unit: String,
+    /// What the guarantee takes as given.
+    #[serde(default)]
+    pub assumptions: Vec<String>,
+    pub ledger: Ledger,
+}
+
+/// The privacy unit, as recorded in `privacy.json`.
+pub const PRIVACY_UNIT: &str = "one preprocessed training sample (a 2D slice, or a slab of \
+     consecutive slices, after per-volume intensity normalisation, reorientation and resizing); \
+     add/remove-one neighbours. A subject with k samples in the training split is protected at \
+     group-privacy level k (ε grows up to k·ε).";
+
+/// The assumptions of the guarantee, as recorded in `privacy.json`.
+pub fn privacy_assumptions() -> Vec<String> {
+    [
+        "The training-set size N (and so q = batch / N and the number of steps) is treated as \
+         public: it is published in this file.",
+        "Per-volume intensity normalisation (0.5–99.5 % percentiles of each volume) is part of \
+         the preprocessing that defines a sample; a volume's other slices influence a slice's \
+         values, so the unit is the preprocessed sample, not the raw scan.",
+        "Hyperparameters were not tuned on this data's utility (tuning spends privacy no ledger \
+         counts; Papernot & Steinke 2022).",
+        "Noise, Poisson sampling, generated partners and their augmentation come from the CSPRNG \
+         recorded under `rng`; a `seeded` run is reproducible and not secure.",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
