@@ -21,6 +21,9 @@
 //!                              evaluation.json, evaluation/, attack.json, attack/
 //! ```
 //!
+//! A classifier run (`dpgan classify train`) has the same layout with `classifier.safetensors`
+//! in place of the generator and discriminator, and no `samples/`.
+//!
 //! Runs written before `diagnostics/` existed kept `split.json`, `evaluation*` and `attack*` at
 //! the root and real-data keys in `metrics.jsonl`; they are still read, with a warning.
 use std::path::{Path, PathBuf};

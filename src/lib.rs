@@ -8,6 +8,7 @@ pub mod alloc;
 pub mod attack;
 pub mod audit;
 pub mod bench;
+pub mod classify;
 pub mod cli;
 pub mod data;
 pub mod dp;

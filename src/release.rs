@@ -78,6 +78,15 @@ pub fn release(run: &Path, out: &Path, allow_seeded: bool) -> anyhow::Result<Rel
         ))
         .into());
     }
+    if crate::classify::is_classifier_run(run) {
+        return Err(InputError::new(format!(
+            "{} is a classifier run: `dpgan release` packages GAN runs only so far; a \
+             classifier's releasable files are classifier.safetensors, config.json, \
+             privacy.json, ledger.json and metrics.jsonl",
+            run.display()
+        ))
+        .into());
+    }
     let config: TrainConfig = {
         let path = run.join("config.json");
         let text = std::fs::read_to_string(&path)

@@ -378,3 +378,39 @@ fn per_layer_clipping_bounds_each_layer() {
         assert!(norm <= bound + 1e-4, "{norm} > {bound}");
     }
 }
+
+/// The DP classifier's CNN (tanh and ReLU, with and without GroupNorm; max-pooling between the
+/// private layers) with its per-sample cross-entropy loss.
+#[test]
+fn whole_classifier_matches_brute_force() {
+    use dpgan::classify::model::{Activation, Cnn, CnnConfig};
+    for kind in KINDS {
+        for (activation, group_norm) in [(Activation::Tanh, false), (Activation::Relu, true)] {
+            let mut vs = setup(kind);
+            let cfg = CnnConfig {
+                channels: 2,
+                image_size: 16,
+                classes: 3,
+                filters: [4, 8],
+                hidden: 6,
+                activation,
+                group_norm,
+            };
+            let cnn = Cnn::new(&vs.root(), &cfg).unwrap();
+            finish(&mut vs, kind);
+            let x = Tensor::randn([7, 2, 16, 16], (kind, Device::Cpu));
+            let labels = Tensor::from_slice(&[0i64, 1, 2, 0, 1, 2, 2]);
+            let loss = |idx: &Tensor, tape: Option<&mut Tape>| {
+                let logits = cnn.forward(&x.index_select(0, idx), tape);
+                logits.cross_entropy_loss::<Tensor>(
+                    &labels.index_select(0, idx),
+                    None,
+                    tch::Reduction::None,
+                    -100,
+                    0.0,
+                )
+            };
+            check(&cnn.layers(), 7, kind, tolerance(kind), &loss);
+        }
+    }
+}

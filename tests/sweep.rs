@@ -155,3 +155,51 @@ fn a_failing_point_is_reported_and_the_others_finish_in_parallel() {
     assert_eq!(rows[1]["status"], "done");
     assert!(out.join("report.html").is_file());
 }
+
+#[test]
+fn a_sweep_with_dp_model_shows_the_dp_classifier_beside_the_synthetic_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sweep");
+    // The classifier recipe shrunk to the tiny data: batch 8, C = 1, a gentler step.
+    let config = dir.path().join("classifier.json");
+    let mut c = dpgan::classify::ClassifyConfig {
+        batch_size: 8,
+        epochs: 2.0,
+        ..Default::default()
+    };
+    c.optim.learning_rate = 0.5;
+    c.privacy.clipping = dpgan::dp::Clipping::Flat { max_grad_norm: 1.0 };
+    std::fs::write(&config, serde_json::to_string(&c).unwrap()).unwrap();
+    let mut a = args(&out);
+    a.extend([
+        "--dp-model-config".to_string(),
+        config.to_str().unwrap().to_string(),
+        "--json".to_string(),
+    ]);
+    let o = Command::new(env!("CARGO_BIN_EXE_dpgan"))
+        .args(&a)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(out.join("table.json")).unwrap()).unwrap();
+    assert_eq!(rows.len(), 2);
+    for row in &rows {
+        assert_eq!(row["status"], "done", "{row}");
+        let accuracy = row["dp_model_accuracy"]
+            .as_f64()
+            .expect("a DP model accuracy");
+        assert!((0.0..=1.0).contains(&accuracy));
+    }
+    // The DP model at ε = 2 spent ε = 2 on the same data; the one at inf none.
+    let eps2 = rows.iter().find(|r| r["epsilon_target"] == "2").unwrap();
+    let spent = eps2["dp_model_epsilon"].as_f64().unwrap();
+    assert!(spent <= 2.0 + 1e-9 && spent > 1.0, "{spent}");
+    let inf = rows.iter().find(|r| r["epsilon_target"] == "inf").unwrap();
+    assert!(inf["dp_model_epsilon"].is_null());
+    let chart = out.join("dp-model-vs-synthetic.png");
+    assert!(std::fs::metadata(&chart).unwrap().len() > 5_000, "no chart");
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("DP model bal. acc."));
+    assert!(report.contains("dp-model-vs-synthetic.png"));
+}

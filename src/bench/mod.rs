@@ -1,2 +1,3 @@
 //! Benchmarks run by `dpgan bench`.
+pub mod classify_step;
 pub mod dp_step;

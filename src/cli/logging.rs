@@ -33,14 +33,19 @@ impl Verbosity {
     }
 }
 
-/// Installs the global subscriber. `RUST_LOG`, when set, overrides the flags.
+/// Installs the global subscriber. `RUST_LOG`, when set, overrides the flags. Colours only
+/// where stderr is a terminal (a log file or pipe gets plain text), and never where `NO_COLOR`
+/// is set (no-color.org).
 pub fn init_tracing(verbosity: Verbosity) {
+    use std::io::IsTerminal;
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(verbosity.directive()));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
+        .with_ansi(colour)
         .without_time()
         .try_init();
 }

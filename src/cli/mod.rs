@@ -1,5 +1,7 @@
 //! Command-line interface: argument types (clap derive) and dispatch.
+pub mod classify;
 mod logging;
+pub mod privacy_args;
 pub mod sweep;
 pub mod train;
 
@@ -35,6 +37,9 @@ pub enum Command {
     Bench(BenchArgs),
     /// Train a class-conditional GAN whose discriminator is differentially private.
     Train(Box<train::TrainArgs>),
+    /// A classifier trained with DP-SGD on the real data (`dpgan classify train|evaluate`):
+    /// the alternative to releasing synthetic data.
+    Classify(classify::ClassifyArgs),
     /// Draw synthetic samples from a trained run.
     Sample(SampleArgs),
     /// Fidelity and utility of a run's synthetic data.
@@ -124,6 +129,27 @@ pub enum BenchTarget {
     Accountant(privacy_accounting::cli::BenchArgs),
     /// Time the discriminator update: non-private, dpgan's DP step, and a naive DP step.
     DpStep(DpStepArgs),
+    /// Time the DP classifier's update against the non-private one (interleaved).
+    ClassifyStep(ClassifyStepArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ClassifyStepArgs {
+    /// Examples per step (the recipe's expected batch).
+    #[arg(long, default_value_t = 2048)]
+    pub batch_size: i64,
+    /// cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// CPU threads for libtorch.
+    #[arg(long, default_value_t = 2)]
+    pub threads: i32,
+    /// Timed pairs of steps (after two warm-up pairs).
+    #[arg(long, default_value_t = 20)]
+    pub repeats: usize,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -310,7 +336,33 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Bench(BenchArgs {
             target: BenchTarget::DpStep(args),
         }) => bench_dp_step(&args),
+        Command::Bench(BenchArgs {
+            target: BenchTarget::ClassifyStep(a),
+        }) => {
+            let device = crate::train::trainer::checked_device(&a.device)?;
+            let r = crate::bench::classify_step::run(a.batch_size, device, a.threads, a.repeats)?;
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!(
+                    "classifier step, batch {} of {}×{} images, {} parameters, {} thread(s) on {}: \
+                     non-private {:.1} ms, DP {:.1} ms (median of {}); DP ÷ non-private {:.2}×",
+                    r.batch,
+                    r.image_size,
+                    r.image_size,
+                    r.parameters,
+                    r.threads,
+                    r.device,
+                    1e3 * r.nonprivate_median_s,
+                    1e3 * r.dp_median_s,
+                    r.repeats,
+                    r.dp_over_nonprivate
+                );
+            }
+            Ok(())
+        }
         Command::Train(args) => train::run(&args, cli.quiet > 0),
+        Command::Classify(args) => classify::run(&args, cli.quiet > 0),
         Command::Sample(a) => {
             let r = crate::sample::sample(&a.run, a.n, a.class, a.format, &a.out, a.seed)?;
             if a.json {
@@ -350,7 +402,11 @@ pub fn run(cli: Cli) -> Result<()> {
                 ..Default::default()
             };
             let device = crate::bench::dp_step::parse_device(&a.device)?;
-            let r = crate::attack::attack(&a.run, &options, device)?;
+            let r = if crate::classify::is_classifier_run(&a.run) {
+                crate::classify::attack::attack_classifier(&a.run, &options, device)?
+            } else {
+                crate::attack::attack(&a.run, &options, device)?
+            };
             emit(&r, a.json)?;
             Ok(())
         }

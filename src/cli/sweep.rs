@@ -45,6 +45,15 @@ pub struct SweepArgs {
     /// Trials of each point's gradient-reconstruction audit (0 skips it).
     #[arg(long, default_value_t = 1000)]
     pub audit_trials: usize,
+    /// Also train, at each ε, a DP classifier directly on the real training split ("DP model",
+    /// `dpgan classify train`), beside the classifier trained on that ε's synthetic data.
+    #[arg(long)]
+    pub dp_model: bool,
+    /// The DP classifier's configuration (implies --dp-model; default: the classifier recipe
+    /// of `dpgan classify train`); its dataset, split, image size, seed, δ and accountant
+    /// follow the sweep's.
+    #[arg(long, value_name = "FILE")]
+    pub dp_model_config: Option<PathBuf>,
     /// Output folder [default: runs/sweep-<timestamp>]; an existing sweep there is resumed.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -90,11 +99,13 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<()> {
     base.privacy.target_epsilon = None;
     base.privacy.noise_multiplier = None;
     base.validate(usize::MAX).map_err(InputError::new)?;
+    let dp_model = dp_model_config(a, &base)?;
     let plan = SweepPlan {
         points: points(&epsilons, a.seeds),
         base,
         classifier_steps: a.classifier_steps,
         audit_trials: a.audit_trials,
+        dp_model,
     };
     let out = a.out.clone().unwrap_or_else(|| {
         PathBuf::from("runs").join(format!("sweep-{}", super::train::timestamp()))
@@ -138,4 +149,31 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The DP classifier of `--dp-model`: the recipe (or `--dp-model-config`) on the sweep's data,
+/// split, image shape, seed, δ and accountant; ε set per point.
+fn dp_model_config(
+    a: &SweepArgs,
+    base: &TrainConfig,
+) -> anyhow::Result<Option<crate::classify::ClassifyConfig>> {
+    if !a.dp_model && a.dp_model_config.is_none() {
+        return Ok(None);
+    }
+    let mut c = match &a.dp_model_config {
+        Some(path) => super::classify::read_file_config(path)?,
+        None => crate::classify::ClassifyConfig::default(),
+    };
+    c.data = base.data.clone();
+    c.model.image_size = base.model.image_size;
+    c.model.channels = base.model.channels;
+    c.model.classes = base.model.classes;
+    c.seed = base.seed;
+    c.device = base.device.clone();
+    c.privacy.delta = base.privacy.delta;
+    c.privacy.accountant = base.privacy.accountant;
+    c.privacy.target_epsilon = None;
+    c.privacy.noise_multiplier = None;
+    c.model.validate().map_err(InputError::new)?;
+    Ok(Some(c))
 }

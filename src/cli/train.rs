@@ -2,9 +2,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use privacy_accounting::AccountantKind;
 
-use crate::dp::Clipping;
 use crate::train::{self, RunData, TrainConfig};
 use crate::InputError;
 
@@ -17,25 +15,8 @@ pub struct TrainArgs {
     /// Continue the run in DIR from its last checkpoint, with its own config.json.
     #[arg(long, value_name = "DIR", conflicts_with = "config")]
     pub resume: Option<PathBuf>,
-    /// Privacy budget ε, or `inf` to train without DP (the non-private baseline).
-    #[arg(long, value_name = "E", allow_negative_numbers = true)]
-    pub epsilon: Option<String>,
-    /// δ of the (ε, δ) guarantee.
-    #[arg(long, value_name = "D", allow_negative_numbers = true)]
-    pub delta: Option<f64>,
-    /// Use this noise multiplier instead of calibrating one (with --epsilon, training stops at
-    /// the budget).
-    #[arg(long, value_name = "S", allow_negative_numbers = true)]
-    pub noise_multiplier: Option<f64>,
-    /// Per-example clipping norm C.
-    #[arg(long, value_name = "C", allow_negative_numbers = true)]
-    pub max_grad_norm: Option<f64>,
-    /// Clip each layer to C/√layers instead of one flat norm.
-    #[arg(long)]
-    pub per_layer_clipping: bool,
-    /// Accountant for calibration and the reported ε.
-    #[arg(long, value_enum)]
-    pub accountant: Option<AccountantKind>,
+    #[command(flatten)]
+    pub privacy: super::privacy_args::PrivacyArgs,
     /// Training epochs.
     #[arg(long)]
     pub epochs: Option<f64>,
@@ -201,40 +182,7 @@ pub(crate) fn load_config(path: &Path) -> anyhow::Result<TrainConfig> {
 }
 
 fn apply_overrides(c: &mut TrainConfig, a: &TrainArgs) -> anyhow::Result<()> {
-    if let Some(e) = &a.epsilon {
-        c.privacy.target_epsilon = parse_epsilon(e)?;
-        if c.privacy.target_epsilon.is_none() && a.noise_multiplier.is_some() {
-            return Err(InputError::new(
-                "--epsilon inf trains without DP: drop --noise-multiplier",
-            )
-            .into());
-        }
-    }
-    if let Some(s) = a.noise_multiplier {
-        c.privacy.noise_multiplier = Some(s);
-        if a.epsilon.is_none() {
-            c.privacy.target_epsilon = None;
-        }
-    }
-    if let Some(d) = a.delta {
-        c.privacy.delta = d;
-    }
-    let norm = a
-        .max_grad_norm
-        .unwrap_or(c.privacy.clipping.max_grad_norm());
-    c.privacy.clipping =
-        if a.per_layer_clipping || matches!(c.privacy.clipping, Clipping::PerLayer { .. }) {
-            Clipping::PerLayer {
-                max_grad_norm: norm,
-            }
-        } else {
-            Clipping::Flat {
-                max_grad_norm: norm,
-            }
-        };
-    if let Some(k) = a.accountant {
-        c.privacy.accountant = k;
-    }
+    a.privacy.apply(&mut c.privacy)?;
     if let Some(e) = a.epochs {
         c.epochs = e;
     }
@@ -306,24 +254,6 @@ fn apply_overrides(c: &mut TrainConfig, a: &TrainArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `inf` (no privacy) or a positive number.
-fn parse_epsilon(text: &str) -> anyhow::Result<Option<f64>> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "inf" | "infinity" | "none" => Ok(None),
-        other => {
-            let e: f64 = other.parse().map_err(|_| {
-                InputError::new(format!("--epsilon `{text}` is not a number (or inf)"))
-            })?;
-            if !(e.is_finite() && e > 0.0) {
-                return Err(
-                    InputError::new(format!("--epsilon must be > 0 (or inf), got {text}")).into(),
-                );
-            }
-            Ok(Some(e))
-        }
-    }
-}
-
 /// `YYYYMMDD-HHMMSS` (UTC) for default run folders.
 pub(crate) fn timestamp() -> String {
     let secs = std::time::SystemTime::now()
@@ -352,15 +282,6 @@ pub(crate) fn timestamp() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn epsilon_accepts_numbers_and_inf_only() {
-        assert_eq!(parse_epsilon("10").unwrap(), Some(10.0));
-        assert_eq!(parse_epsilon("inf").unwrap(), None);
-        for bad in ["0", "-1", "abc", "nan"] {
-            assert!(parse_epsilon(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn timestamps_sort_and_have_the_right_shape() {

@@ -37,6 +37,10 @@ pub struct SweepPlan {
     pub base: TrainConfig,
     pub classifier_steps: Option<usize>,
     pub audit_trials: usize,
+    /// The DP classifier trained at each point beside the GAN ("DP model" against "DP
+    /// synthetic data"); absent where the sweep trains none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dp_model: Option<crate::classify::ClassifyConfig>,
 }
 
 /// Parses `1,3,10,inf` (ε > 0, finite or `inf`; no duplicates).

@@ -56,6 +56,14 @@ pub struct Row {
     /// attack above the bound mean a broken guarantee.
     #[serde(default)]
     pub exchangeable: Option<bool>,
+    /// The DP classifier trained directly on the real training split at the same ε ("DP
+    /// model", `--dp-model`): balanced and plain accuracy on the same test split, and its ε.
+    #[serde(default)]
+    pub dp_model_accuracy: Option<f64>,
+    #[serde(default)]
+    pub dp_model_plain_accuracy: Option<f64>,
+    #[serde(default)]
+    pub dp_model_epsilon: Option<f64>,
     pub wall_seconds: f64,
     pub run_dir: PathBuf,
 }
@@ -85,6 +93,9 @@ impl Row {
             useful: None,
             verdict: None,
             exchangeable: None,
+            dp_model_accuracy: None,
+            dp_model_plain_accuracy: None,
+            dp_model_epsilon: None,
             wall_seconds: seconds,
             run_dir: run_dir.to_path_buf(),
         }
@@ -106,6 +117,8 @@ pub struct PointSettings {
     pub threads: Option<usize>,
     /// The base configuration's seed: replicate r trains with seed + r (None: secure noise).
     pub base_seed: Option<u64>,
+    /// The DP classifier's configuration, where the sweep also trains one per point.
+    pub dp_model_config: Option<PathBuf>,
 }
 
 /// The recorded row of a point, if it finished.
@@ -154,6 +167,19 @@ pub fn run_point(point: &Point, out: &Path, settings: &PointSettings) -> Row {
                 .and_then(|a| a.bound_tpr_at_fpr_0_001);
             row.within_bound = attack.within_bound;
             row.exchangeable = Some(attack.exchangeable);
+            if let Some(config) = &settings.dp_model_config {
+                match dp_model(point, &dir, config, settings) {
+                    Ok(e) => {
+                        row.dp_model_accuracy = Some(e.balanced_accuracy);
+                        row.dp_model_plain_accuracy = Some(e.accuracy);
+                        row.dp_model_epsilon = e.epsilon;
+                    }
+                    Err(e) => {
+                        row.status = "failed".into();
+                        row.error = Some(format!("DP model: {e:#}"));
+                    }
+                }
+            }
             row
         }
         Err(e) => Row::failed(point, &run_dir, format!("{e:#}"), 0.0),
@@ -246,6 +272,57 @@ fn run_steps(
         ],
     )?)?;
     Ok((privacy, evaluation, attack))
+}
+
+/// The point's DP classifier (`classifier/`): trained at the point's ε on the real training
+/// split (resumed from its checkpoint after an interruption), then evaluated on the test split.
+fn dp_model(
+    point: &Point,
+    dir: &Path,
+    config: &Path,
+    settings: &PointSettings,
+) -> anyhow::Result<crate::classify::ClassifierEvaluation> {
+    let run_dir = dir.join("classifier");
+    let run = run_dir.to_string_lossy().to_string();
+    let trained = run_dir.join(crate::classify::private::WEIGHTS).is_file()
+        && run_dir.join("privacy.json").is_file();
+    if !trained && crate::train::checkpoint::locate(&run_dir).is_some() {
+        let args = [
+            "classify",
+            "train",
+            "--resume",
+            &run,
+            "--no-progress",
+            "--json",
+        ];
+        child(settings, dir, &args)?;
+    } else if !trained {
+        if run_dir.exists() {
+            std::fs::remove_dir_all(&run_dir)?;
+        }
+        let (config, eps) = (config.to_string_lossy().to_string(), point.epsilon_label());
+        let mut args = vec![
+            "classify",
+            "train",
+            "--config",
+            &config,
+            "--epsilon",
+            &eps,
+            "--out",
+            &run,
+            "--no-progress",
+            "--json",
+        ];
+        let seed = settings
+            .base_seed
+            .map(|s| (s + u64::from(point.replicate)).to_string());
+        if let Some(seed) = &seed {
+            args.extend(["--seed", seed]);
+        }
+        child(settings, dir, &args)?;
+    }
+    let evaluate = ["classify", "evaluate", "--run", &run, "--json"];
+    Ok(serde_json::from_slice(&child(settings, dir, &evaluate)?)?)
 }
 
 /// Runs `dpgan ARGS`, appending its stderr to the point's `log.txt`; returns its stdout.

@@ -37,6 +37,7 @@ pub fn sweep(plan: &SweepPlan, out: &Path, options: &SweepOptions) -> anyhow::Re
         if recorded.base != plan.base
             || recorded.classifier_steps != plan.classifier_steps
             || recorded.audit_trials != plan.audit_trials
+            || recorded.dp_model != plan.dp_model
         {
             return Err(InputError::new(format!(
                 "{} holds a sweep with other settings: resume it with the same ones, or use \
@@ -49,6 +50,14 @@ pub fn sweep(plan: &SweepPlan, out: &Path, options: &SweepOptions) -> anyhow::Re
     crate::train::files::write_json(&plan_path, plan)?;
     let base_config = out.join("base-config.json");
     crate::train::files::write_json(&base_config, &plan.base)?;
+    let dp_model_config = match &plan.dp_model {
+        Some(config) => {
+            let path = out.join("dp-model-config.json");
+            crate::train::files::write_json(&path, config)?;
+            Some(path)
+        }
+        None => None,
+    };
     let jobs = options.jobs.max(1);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let settings = PointSettings {
@@ -58,6 +67,7 @@ pub fn sweep(plan: &SweepPlan, out: &Path, options: &SweepOptions) -> anyhow::Re
         audit_trials: plan.audit_trials,
         threads: (jobs > 1).then(|| (cores / jobs).max(1)),
         base_seed: plan.base.seed,
+        dp_model_config,
     };
 
     let total = plan.points.len();

@@ -4,7 +4,7 @@ use std::path::Path;
 use super::point::Row;
 use crate::train::files::write_atomic;
 
-const COLUMNS: [&str; 18] = [
+const COLUMNS: [&str; 19] = [
     "epsilon_target",
     "replicate",
     "status",
@@ -23,6 +23,7 @@ const COLUMNS: [&str; 18] = [
     "synthetic_plain_accuracy",
     "frechet_reference",
     "useful",
+    "dp_model_accuracy",
 ];
 
 fn num(v: Option<f64>, digits: usize) -> String {
@@ -49,6 +50,7 @@ fn cells(r: &Row) -> Vec<String> {
         num(r.synthetic_plain_accuracy, 3),
         num(r.frechet_reference, 4),
         r.useful.map_or(String::new(), |u| u.to_string()),
+        num(r.dp_model_accuracy, 3),
     ]
 }
 
@@ -100,7 +102,9 @@ pub const RELEASED_COLUMNS: usize = 7;
 
 /// The columns a person reads (Markdown table and HTML report), and each row's cells.
 pub fn display_table(rows: &[Row]) -> (Vec<&'static str>, Vec<Vec<String>>) {
-    let header = vec![
+    // The DP classifier's column only in sweeps that trained one (`--dp-model`).
+    let dp_model = rows.iter().any(|r| r.dp_model_accuracy.is_some());
+    let mut header = vec![
         "ε target",
         "rep",
         "status",
@@ -122,6 +126,9 @@ pub fn display_table(rows: &[Row]) -> (Vec<&'static str>, Vec<Vec<String>>) {
         "within bound",
         "wall s",
     ];
+    if dp_model {
+        header.insert(12, "DP model bal. acc.");
+    }
     let body = rows
         .iter()
         .map(|r| {
@@ -130,7 +137,7 @@ pub fn display_table(rows: &[Row]) -> (Vec<&'static str>, Vec<Vec<String>>) {
                 Some(e) => format!("failed: {e}"),
                 None => r.status.clone(),
             };
-            vec![
+            let mut cells = vec![
                 c[0].clone(),
                 c[1].clone(),
                 status,
@@ -151,7 +158,11 @@ pub fn display_table(rows: &[Row]) -> (Vec<&'static str>, Vec<Vec<String>>) {
                 c[14].clone(),
                 within(r),
                 format!("{:.0}", r.wall_seconds),
-            ]
+            ];
+            if dp_model {
+                cells.insert(12, c[18].clone());
+            }
+            cells
         })
         .collect();
     (header, body)
