@@ -198,16 +198,16 @@ fn charts(rows: &[Row]) -> anyhow::Result<Vec<Picture>> {
     if rows.iter().any(|r| r.dp_model_accuracy.is_some()) {
         let accuracy = metric_plot(
             rows,
-            "DP model or DP synthetic data: balanced accuracy on the real test split",
-            "balanced accuracy",
+            "DP model or DP synthetic data",
+            "balanced accuracy on the real test split",
             &[
                 (
-                    "DP model (classifier trained with DP-SGD)",
+                    "DP model (trained with DP-SGD)",
                     &|r: &Row| r.dp_model_accuracy,
                     Style::Line,
                 ),
                 (
-                    "DP synthetic data (classifier trained on it)",
+                    "DP synthetic data (trained on it)",
                     &|r: &Row| r.synthetic_accuracy,
                     Style::Line,
                 ),
