@@ -60,18 +60,7 @@ impl ClassifyConfig {
     pub fn validate(&self, dataset_size: usize) -> Result<(), String> {
         self.model.validate()?;
         self.privacy.validate()?;
-        if dataset_size == 0 {
-            return Err("the training split is empty".into());
-        }
-        if self.batch_size == 0 || self.batch_size > dataset_size {
-            return Err(format!(
-                "batch size {} must lie in [1, {dataset_size}] (the training split's size)",
-                self.batch_size
-            ));
-        }
-        if !(self.epochs.is_finite() && self.epochs > 0.0) {
-            return Err(format!("epochs must be > 0, got {}", self.epochs));
-        }
+        crate::train::config::validate_epochs(self.batch_size, self.epochs, dataset_size)?;
         let o = &self.optim;
         if !(o.learning_rate.is_finite() && o.learning_rate > 0.0) {
             return Err(format!(

@@ -166,8 +166,8 @@ impl PrivateModel for DpClassifier<'_> {
     type Line = ClassifierLine;
     type RealLine = ClassifierRealLine;
 
-    fn private_parameters(&self) -> usize {
-        self.params.iter().map(Tensor::numel).sum()
+    fn private_tensors(&self) -> &[Tensor] {
+        &self.params
     }
 
     fn step(&mut self, ctx: StepContext<'_>) -> anyhow::Result<()> {

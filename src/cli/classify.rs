@@ -6,7 +6,6 @@ use clap::{Args, Subcommand};
 
 use super::privacy_args::PrivacyArgs;
 use crate::classify::{self, ClassifyConfig};
-use crate::train::RunOptions;
 use crate::InputError;
 
 #[derive(Debug, Args)]
@@ -27,12 +26,8 @@ pub enum ClassifyCommand {
 /// Tramèr & Boneh's CNN recipe on Fashion-MNIST at ε = 3).
 #[derive(Debug, Args)]
 pub struct ClassifyTrainArgs {
-    /// A configuration file (the schema of a classifier run's config.json).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Continue the run in DIR from its last checkpoint, with its own config.json.
-    #[arg(long, value_name = "DIR", conflicts_with = "config")]
-    pub resume: Option<PathBuf>,
+    #[command(flatten)]
+    pub run: super::run_args::RunArgs,
     #[command(flatten)]
     pub privacy: PrivacyArgs,
     /// Dataset: synthetic[:N], default, fashion-mnist, or a dataset folder.
@@ -59,30 +54,6 @@ pub struct ClassifyTrainArgs {
     /// Image side; data are resized to it.
     #[arg(long)]
     pub image_size: Option<i64>,
-    /// Seed: makes the run reproducible, and its noise not secure (recorded in privacy.json).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// cpu, cuda or cuda:N.
-    #[arg(long)]
-    pub device: Option<String>,
-    /// Run directory (default runs/classify-<timestamp>).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Write a metrics line every N steps.
-    #[arg(long)]
-    pub log_every: Option<usize>,
-    /// Checkpoint every N steps.
-    #[arg(long)]
-    pub checkpoint_every: Option<usize>,
-    /// Print the outcome as JSON.
-    #[arg(long)]
-    pub json: bool,
-    /// No progress bar.
-    #[arg(long)]
-    pub no_progress: bool,
-    /// Test hook: abort right after the checkpoint of step N, as a crash would.
-    #[arg(long, hide = true)]
-    pub halt_after_step: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -106,27 +77,20 @@ pub fn run(args: &ClassifyArgs, quiet: bool) -> anyhow::Result<()> {
 }
 
 fn train(a: &ClassifyTrainArgs, quiet: bool) -> anyhow::Result<()> {
-    let (config, run_dir, resume) = match &a.resume {
-        Some(dir) => (classify::evaluate::read_config(dir)?, dir.clone(), true),
+    let (config, run_dir) = match &a.run.resume {
+        Some(dir) => (classify::evaluate::read_config(dir)?, dir.clone()),
         None => {
-            let mut config = match &a.config {
+            let mut config = match &a.run.config {
                 Some(path) => read_file_config(path)?,
                 None => ClassifyConfig::default(),
             };
             apply_overrides(&mut config, a)?;
-            let out = a.out.clone().unwrap_or_else(|| {
-                PathBuf::from("runs").join(format!("classify-{}", super::train::timestamp()))
-            });
-            (config, out, false)
+            (config, a.run.out_or_default("classify-"))
         }
     };
-    let options = RunOptions {
-        resume,
-        progress: !(quiet || a.no_progress || a.json),
-        halt_after_step: a.halt_after_step,
-    };
+    let options = a.run.options(quiet);
     let outcome = classify::train_classifier(&config, &run_dir, &options)?;
-    if a.json {
+    if a.run.json {
         println!("{}", serde_json::to_string_pretty(&outcome)?);
         return Ok(());
     }
@@ -184,18 +148,12 @@ fn apply_overrides(c: &mut ClassifyConfig, a: &ClassifyTrainArgs) -> anyhow::Res
     if let Some(s) = a.image_size {
         c.model.image_size = s;
     }
-    if a.seed.is_some() {
-        c.seed = a.seed;
-    }
-    if let Some(d) = &a.device {
-        c.device = d.clone();
-    }
-    if let Some(n) = a.log_every {
-        c.log_every = n;
-    }
-    if let Some(n) = a.checkpoint_every {
-        c.checkpoint_every = n;
-    }
+    a.run.apply(
+        &mut c.seed,
+        &mut c.device,
+        &mut c.log_every,
+        &mut c.checkpoint_every,
+    );
     // The class head follows the dataset.
     let classes = crate::train::RunData::load(&c.data_view())?.classes() as i64;
     c.model.classes = classes;

@@ -2,6 +2,7 @@
 pub mod classify;
 mod logging;
 pub mod privacy_args;
+pub mod run_args;
 pub mod sweep;
 pub mod train;
 

@@ -1,5 +1,5 @@
 //! `dpgan train`: arguments → a validated [`TrainConfig`] → the trainer.
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use clap::Args;
 
@@ -9,12 +9,8 @@ use crate::InputError;
 /// Arguments of `dpgan train`. Every flag overrides the value from `--config` (or the default).
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// A configuration file (the schema of a run's config.json).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Continue the run in DIR from its last checkpoint, with its own config.json.
-    #[arg(long, value_name = "DIR", conflicts_with = "config")]
-    pub resume: Option<PathBuf>,
+    #[command(flatten)]
+    pub run: super::run_args::RunArgs,
     #[command(flatten)]
     pub privacy: super::privacy_args::PrivacyArgs,
     /// Training epochs.
@@ -67,35 +63,11 @@ pub struct TrainArgs {
     /// clipped with it) or `per-row` (a fixed number, every row clipped on its own).
     #[arg(long, value_enum)]
     pub fakes: Option<crate::train::config::Fakes>,
-    /// Seed: makes the run reproducible, and its noise not secure (recorded in privacy.json).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// cpu, cuda or cuda:N.
-    #[arg(long)]
-    pub device: Option<String>,
-    /// Run directory (default runs/<timestamp>).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Write a metrics line every N steps.
-    #[arg(long)]
-    pub log_every: Option<usize>,
-    /// Checkpoint every N steps.
-    #[arg(long)]
-    pub checkpoint_every: Option<usize>,
-    /// Print the outcome as JSON.
-    #[arg(long)]
-    pub json: bool,
-    /// No progress bar.
-    #[arg(long)]
-    pub no_progress: bool,
-    /// Test hook: abort right after the checkpoint of step N, as a crash would.
-    #[arg(long, hide = true)]
-    pub halt_after_step: Option<u64>,
 }
 
 /// Runs `dpgan train`.
 pub fn run(args: &TrainArgs, quiet: bool) -> anyhow::Result<()> {
-    let (config, run_dir, resume) = match &args.resume {
+    let (config, run_dir, resume) = match &args.run.resume {
         Some(dir) => {
             let path = dir.join("config.json");
             let text = std::fs::read_to_string(&path)
@@ -109,16 +81,12 @@ pub fn run(args: &TrainArgs, quiet: bool) -> anyhow::Result<()> {
             (config, dir.clone(), true)
         }
         None => {
-            let mut config = match &args.config {
+            let mut config = match &args.run.config {
                 Some(path) => load_config(path)?,
                 None => TrainConfig::default(),
             };
             apply_overrides(&mut config, args)?;
-            let out = args
-                .out
-                .clone()
-                .unwrap_or_else(|| PathBuf::from("runs").join(timestamp()));
-            (config, out, false)
+            (config, args.run.out_or_default(""), false)
         }
     };
     let mut config = config;
@@ -138,13 +106,9 @@ pub fn run(args: &TrainArgs, quiet: bool) -> anyhow::Result<()> {
         );
         config.model.classes = classes;
     }
-    let options = train::RunOptions {
-        resume,
-        progress: !(quiet || args.no_progress || args.json),
-        halt_after_step: args.halt_after_step,
-    };
+    let options = args.run.options(quiet);
     let outcome = train::train(&config, &mut data, &run_dir, &options)?;
-    if args.json {
+    if args.run.json {
         println!("{}", serde_json::to_string_pretty(&outcome)?);
     } else {
         match outcome.epsilon {
@@ -239,18 +203,12 @@ fn apply_overrides(c: &mut TrainConfig, a: &TrainArgs) -> anyhow::Result<()> {
     if a.augment {
         c.optim.augment = Some(crate::train::augment::Augment::default());
     }
-    if a.seed.is_some() {
-        c.seed = a.seed;
-    }
-    if let Some(d) = &a.device {
-        c.device = d.clone();
-    }
-    if let Some(n) = a.log_every {
-        c.log_every = n;
-    }
-    if let Some(n) = a.checkpoint_every {
-        c.checkpoint_every = n;
-    }
+    a.run.apply(
+        &mut c.seed,
+        &mut c.device,
+        &mut c.log_every,
+        &mut c.checkpoint_every,
+    );
     Ok(())
 }
 

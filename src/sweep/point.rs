@@ -204,42 +204,16 @@ fn run_steps(
     settings: &PointSettings,
 ) -> anyhow::Result<(PrivacyReport, Evaluation, AttackReport)> {
     std::fs::create_dir_all(dir)?;
-    let trained =
-        run_dir.join("generator.safetensors").is_file() && run_dir.join("privacy.json").is_file();
-    if !trained {
-        let run = run_dir.to_string_lossy().to_string();
-        if crate::train::checkpoint::locate(run_dir).is_some() {
-            child(
-                settings,
-                dir,
-                &["train", "--resume", &run, "--no-progress", "--json"],
-            )?;
-        } else {
-            if run_dir.exists() {
-                std::fs::remove_dir_all(run_dir)?;
-            }
-            let base = settings.base_config.to_string_lossy().to_string();
-            let eps = point.epsilon_label();
-            let mut args = vec![
-                "train",
-                "--config",
-                &base,
-                "--epsilon",
-                &eps,
-                "--out",
-                &run,
-                "--no-progress",
-                "--json",
-            ];
-            let seed = settings
-                .base_seed
-                .map(|s| (s + u64::from(point.replicate)).to_string());
-            if let Some(seed) = &seed {
-                args.extend(["--seed", seed]);
-            }
-            child(settings, dir, &args)?;
-        }
-    }
+    let base = settings.base_config.to_string_lossy().to_string();
+    train_or_resume(
+        point,
+        dir,
+        run_dir,
+        &["train"],
+        &base,
+        "generator.safetensors",
+        settings,
+    )?;
     let privacy: PrivacyReport =
         serde_json::from_str(&std::fs::read_to_string(run_dir.join("privacy.json"))?)?;
     let run = run_dir.to_string_lossy().to_string();
@@ -284,45 +258,50 @@ fn dp_model(
 ) -> anyhow::Result<crate::classify::ClassifierEvaluation> {
     let run_dir = dir.join("classifier");
     let run = run_dir.to_string_lossy().to_string();
-    let trained = run_dir.join(crate::classify::private::WEIGHTS).is_file()
-        && run_dir.join("privacy.json").is_file();
-    if !trained && crate::train::checkpoint::locate(&run_dir).is_some() {
-        let args = [
-            "classify",
-            "train",
-            "--resume",
-            &run,
-            "--no-progress",
-            "--json",
-        ];
-        child(settings, dir, &args)?;
-    } else if !trained {
-        if run_dir.exists() {
-            std::fs::remove_dir_all(&run_dir)?;
-        }
-        let (config, eps) = (config.to_string_lossy().to_string(), point.epsilon_label());
-        let mut args = vec![
-            "classify",
-            "train",
-            "--config",
-            &config,
-            "--epsilon",
-            &eps,
-            "--out",
-            &run,
-            "--no-progress",
-            "--json",
-        ];
-        let seed = settings
-            .base_seed
-            .map(|s| (s + u64::from(point.replicate)).to_string());
-        if let Some(seed) = &seed {
-            args.extend(["--seed", seed]);
-        }
-        child(settings, dir, &args)?;
-    }
+    let config = config.to_string_lossy().to_string();
+    let weights = crate::classify::private::WEIGHTS;
+    let command = ["classify", "train"];
+    train_or_resume(point, dir, &run_dir, &command, &config, weights, settings)?;
     let evaluate = ["classify", "evaluate", "--run", &run, "--json"];
     Ok(serde_json::from_slice(&child(settings, dir, &evaluate)?)?)
+}
+
+/// Runs `dpgan COMMAND` for the point's ε into `run_dir` unless it finished (its `weights`
+/// and `privacy.json` written): resumed from its checkpoint after an interruption, else
+/// started afresh from `config` (replicate r with the base seed + r).
+fn train_or_resume(
+    point: &Point,
+    dir: &Path,
+    run_dir: &Path,
+    command: &[&str],
+    config: &str,
+    weights: &str,
+    settings: &PointSettings,
+) -> anyhow::Result<()> {
+    if run_dir.join(weights).is_file() && run_dir.join("privacy.json").is_file() {
+        return Ok(());
+    }
+    let run = run_dir.to_string_lossy().to_string();
+    let mut args = command.to_vec();
+    if crate::train::checkpoint::locate(run_dir).is_some() {
+        args.extend(["--resume", &run, "--no-progress", "--json"]);
+        child(settings, dir, &args)?;
+        return Ok(());
+    }
+    if run_dir.exists() {
+        std::fs::remove_dir_all(run_dir)?;
+    }
+    let eps = point.epsilon_label();
+    let seed = settings
+        .base_seed
+        .map(|s| (s + u64::from(point.replicate)).to_string());
+    args.extend(["--config", config, "--epsilon", &eps, "--out", &run]);
+    args.extend(["--no-progress", "--json"]);
+    if let Some(seed) = &seed {
+        args.extend(["--seed", seed]);
+    }
+    child(settings, dir, &args)?;
+    Ok(())
 }
 
 /// Runs `dpgan ARGS`, appending its stderr to the point's `log.txt`; returns its stdout.

@@ -64,6 +64,23 @@ impl PrivacyConfig {
     }
 }
 
+/// The training split is not empty, the expected batch fits in it and the epochs are
+/// positive (for any privately trained model).
+pub fn validate_epochs(batch_size: usize, epochs: f64, dataset_size: usize) -> Result<(), String> {
+    if dataset_size == 0 {
+        return Err("the training split is empty".into());
+    }
+    if batch_size == 0 || batch_size > dataset_size {
+        return Err(format!(
+            "batch size {batch_size} must lie in [1, {dataset_size}] (the training split's size)"
+        ));
+    }
+    if !(epochs.is_finite() && epochs > 0.0) {
+        return Err(format!("epochs must be > 0, got {epochs}"));
+    }
+    Ok(())
+}
+
 /// Optimisation settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OptimConfig {
@@ -210,18 +227,7 @@ impl TrainConfig {
     pub fn validate(&self, dataset_size: usize) -> Result<(), String> {
         self.model.validate()?;
         self.privacy.validate()?;
-        if dataset_size == 0 {
-            return Err("the training split is empty".into());
-        }
-        if self.batch_size == 0 || self.batch_size > dataset_size {
-            return Err(format!(
-                "batch size {} must lie in [1, {dataset_size}] (the training split's size)",
-                self.batch_size
-            ));
-        }
-        if !(self.epochs.is_finite() && self.epochs > 0.0) {
-            return Err(format!("epochs must be > 0, got {}", self.epochs));
-        }
+        validate_epochs(self.batch_size, self.epochs, dataset_size)?;
         if let Some(decay) = self.optim.generator_ema {
             if !(decay > 0.0 && decay < 1.0) {
                 return Err(format!("generator_ema must be in (0, 1), not {decay}"));

@@ -218,8 +218,8 @@ impl PrivateModel for Gan<'_> {
     type Line = MetricsLine;
     type RealLine = RealMetricsLine;
 
-    fn private_parameters(&self) -> usize {
-        self.d_params.iter().map(Tensor::numel).sum()
+    fn private_tensors(&self) -> &[Tensor] {
+        &self.d_params
     }
 
     fn step(&mut self, ctx: StepContext<'_>) -> anyhow::Result<()> {

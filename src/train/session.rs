@@ -68,8 +68,12 @@ pub trait PrivateModel {
     type Line: Serialize;
     type RealLine: Serialize;
 
-    /// Parameters updated privately (for the plan's noise-to-signal figure).
-    fn private_parameters(&self) -> usize;
+    /// The parameters the private step updates.
+    fn private_tensors(&self) -> &[Tensor];
+    /// Their number (for the plan's noise-to-signal figure).
+    fn private_parameters(&self) -> usize {
+        self.private_tensors().iter().map(Tensor::numel).sum()
+    }
     /// One update on the sampled rows, and any post-processing after it.
     fn step(&mut self, ctx: StepContext<'_>) -> anyhow::Result<()>;
     /// The metrics of the steps since the last call, ending at `step`.
