@@ -12,7 +12,7 @@ use tch::{Device, Kind, Tensor};
 use crate::classify::private::DpClassifier;
 use crate::classify::ClassifyConfig;
 use crate::dp::{step::DpSgd, NoiseSource};
-use crate::train::session::{PrivateModel, StepContext};
+use crate::train::session::{update, PrivateModel};
 use crate::train::TensorDataset;
 
 /// The report of `dpgan bench classify-step --json`.
@@ -67,11 +67,8 @@ pub fn run(
     let indices: Vec<usize> = (0..batch as usize).collect();
     let mut time = |private: bool, model: &mut DpClassifier| -> anyhow::Result<f64> {
         let start = Instant::now();
-        model.step(StepContext {
-            dp: private.then_some(&dp),
-            noise: &mut noise,
-            indices: &indices,
-        })?;
+        let dp = private.then_some(&dp);
+        update(model, dp, &mut noise, &indices, indices.len())?;
         if device != Device::Cpu {
             tch::Cuda::synchronize(0);
         }

@@ -68,6 +68,11 @@ impl ClassifyConfig {
                 o.learning_rate
             ));
         }
+        if let Some(lr) = o.nonprivate_learning_rate {
+            if !(lr.is_finite() && lr > 0.0) {
+                return Err(format!("nonprivate_learning_rate must be > 0, got {lr}"));
+            }
+        }
         if !(0.0..1.0).contains(&o.momentum) {
             return Err(format!("momentum must lie in [0, 1), got {}", o.momentum));
         }
@@ -77,23 +82,13 @@ impl ClassifyConfig {
         Ok(())
     }
 
-    /// Steps the configured epochs take on `n` training rows.
-    pub fn planned_steps(&self, n: usize) -> u64 {
-        (self.epochs / (self.batch_size as f64 / n as f64)).ceil() as u64
-    }
-
+    /// What the private-training session needs, as for a GAN run of the same settings.
     pub fn session_spec(&self, n: usize) -> SessionSpec {
-        SessionSpec {
-            privacy: self.privacy.clone(),
-            batch_size: self.batch_size,
-            planned_steps: self.planned_steps(n),
-            seed: self.seed,
-            log_every: self.log_every as u64,
-            checkpoint_every: self.checkpoint_every as u64,
-        }
+        crate::train::trainer::session_spec(&self.data_view(), n)
     }
 
-    /// The same data as a GAN run would load: the dataset, its split and the image shape.
+    /// A GAN run's configuration with this run's data (dataset, split, image shape), privacy
+    /// and schedule: what loads the same data and plans the same steps.
     pub fn data_view(&self) -> TrainConfig {
         TrainConfig {
             data: self.data.clone(),
@@ -103,6 +98,13 @@ impl ClassifyConfig {
                 classes: self.model.classes,
                 ..ModelConfig::default()
             },
+            privacy: self.privacy.clone(),
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            seed: self.seed,
+            log_every: self.log_every,
+            checkpoint_every: self.checkpoint_every,
+            device: self.device.clone(),
             ..TrainConfig::default()
         }
     }

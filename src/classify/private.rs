@@ -15,7 +15,7 @@ use super::sgd::Sgd;
 use crate::dp::{clipped_gradients, step::DpSgd, validate::validate, NoiseSource, Tape};
 use crate::train::checkpoint::{named, restore, CheckpointState};
 use crate::train::schedule::ScheduleState;
-use crate::train::session::{PrivateModel, StepContext, WindowLines};
+use crate::train::session::{Batch, PrivateModel, WindowLines};
 use crate::train::TensorDataset;
 use crate::InputError;
 
@@ -44,13 +44,11 @@ pub struct ClassifierRealLine {
     pub real_batch: usize,
 }
 
-/// An update's gradients, and the batch's summed loss and correct count (none for an empty
-/// batch).
-type Update = (Vec<Tensor>, Option<(f64, f64)>);
+/// A batch's summed loss and correct count (none for an empty batch).
+type BatchStats = Option<(f64, f64)>;
 
 /// The network, its optimiser and the metrics window.
 pub struct DpClassifier<'a> {
-    config: &'a ClassifyConfig,
     data: &'a TensorDataset,
     device: Device,
     vs: nn::VarStore,
@@ -92,12 +90,14 @@ impl<'a> DpClassifier<'a> {
         let cnn = Cnn::new(&vs.root(), &config.model).map_err(InputError::new)?;
         validate(&cnn.layers())?;
         let params = cnn.parameters();
-        let sgd = Sgd::new(
-            params.iter().map(Tensor::shallow_clone).collect(),
-            config.optim,
-        );
+        let mut optim = config.optim;
+        if !config.privacy.is_private() {
+            optim.learning_rate = optim
+                .nonprivate_learning_rate
+                .unwrap_or(optim.learning_rate * config.privacy.clipping.max_grad_norm());
+        }
+        let sgd = Sgd::new(params.iter().map(Tensor::shallow_clone).collect(), optim);
         Ok(Self {
-            config,
             data,
             device,
             vs,
@@ -106,42 +106,6 @@ impl<'a> DpClassifier<'a> {
             sgd,
             window: Window::default(),
         })
-    }
-
-    /// (Σ clipped per-sample gradients + N(0, σ²C²)) / qN, and the batch's summed loss and
-    /// correct count; an empty Poisson batch gives the noise alone.
-    fn private_grads(
-        &self,
-        dp: &DpSgd,
-        noise: &mut NoiseSource,
-        indices: &[usize],
-    ) -> anyhow::Result<Update> {
-        if indices.is_empty() {
-            return Ok((dp.privatize(None, &self.params, noise)?, None));
-        }
-        let (x, y) = self.data.batch(indices, self.device);
-        let mut tape = Tape::new();
-        let logits = self.cnn.forward(&x, Some(&mut tape));
-        let losses = logits.cross_entropy_loss::<Tensor>(&y, None, Reduction::None, -100, 0.0);
-        let total = losses.sum(Kind::Float);
-        let clipped = clipped_gradients(&self.cnn.layers(), &tape, &total, dp.clipping)?;
-        let stats = batch_stats(&logits, &y, &total);
-        Ok((
-            dp.privatize(Some(clipped.grads), &self.params, noise)?,
-            Some(stats),
-        ))
-    }
-
-    /// The mean loss's gradient on a fixed batch (the non-private baseline).
-    fn nonprivate_grads(&self, indices: &[usize]) -> anyhow::Result<Update> {
-        let (x, y) = self.data.batch(indices, self.device);
-        let logits = self.cnn.forward(&x, None);
-        let total = logits
-            .cross_entropy_loss::<Tensor>(&y, None, Reduction::None, -100, 0.0)
-            .sum(Kind::Float);
-        let mean = &total / indices.len() as f64;
-        let grads = Tensor::f_run_backward(&[&mean], &self.params, false, false)?;
-        Ok((grads, Some(batch_stats(&logits, &y, &total))))
     }
 
     /// The network being trained.
@@ -165,28 +129,57 @@ fn batch_stats(logits: &Tensor, y: &Tensor, total: &Tensor) -> (f64, f64) {
 impl PrivateModel for DpClassifier<'_> {
     type Line = ClassifierLine;
     type RealLine = ClassifierRealLine;
+    type Stats = BatchStats;
 
     fn private_tensors(&self) -> &[Tensor] {
         &self.params
     }
 
-    fn step(&mut self, ctx: StepContext<'_>) -> anyhow::Result<()> {
-        let (grads, stats) = match ctx.dp {
-            Some(dp) => self.private_grads(dp, ctx.noise, ctx.indices)?,
-            None => self.nonprivate_grads(ctx.indices)?,
-        };
-        self.sgd.step(&grads);
-        let w = &mut self.window;
-        w.expected_samples += match ctx.dp {
-            Some(dp) => dp.expected_batch_size(),
-            None => self.config.batch_size as f64,
-        };
-        if let Some((loss, correct)) = stats {
-            let n = ctx.indices.len();
-            w.loss = (w.loss.0 + loss, w.loss.1 + n);
-            w.correct = (w.correct.0 + correct, w.correct.1 + n);
+    /// (Σ clipped per-sample gradients + N(0, σ²C²)) / qN, and the batch's summed loss and
+    /// correct count; an empty Poisson batch gives the noise alone.
+    fn private_grads(
+        &mut self,
+        dp: &DpSgd,
+        noise: &mut NoiseSource,
+        indices: &[usize],
+    ) -> anyhow::Result<(Vec<Tensor>, BatchStats)> {
+        if indices.is_empty() {
+            return Ok((dp.privatize(None, &self.params, noise)?, None));
         }
-        w.last_batch = ctx.indices.len();
+        let (x, y) = self.data.batch(indices, self.device);
+        let mut tape = Tape::new();
+        let logits = self.cnn.forward(&x, Some(&mut tape));
+        let losses = logits.cross_entropy_loss::<Tensor>(&y, None, Reduction::None, -100, 0.0);
+        let total = losses.sum(Kind::Float);
+        let clipped = clipped_gradients(&self.cnn.layers(), &tape, &total, dp.clipping)?;
+        let stats = batch_stats(&logits, &y, &total);
+        Ok((
+            dp.privatize(Some(clipped.grads), &self.params, noise)?,
+            Some(stats),
+        ))
+    }
+
+    /// The mean loss's gradient on a fixed batch (the non-private baseline).
+    fn nonprivate_grads(&mut self, indices: &[usize]) -> anyhow::Result<(Vec<Tensor>, BatchStats)> {
+        let (x, y) = self.data.batch(indices, self.device);
+        let logits = self.cnn.forward(&x, None);
+        let total = logits
+            .cross_entropy_loss::<Tensor>(&y, None, Reduction::None, -100, 0.0)
+            .sum(Kind::Float);
+        let mean = &total / indices.len() as f64;
+        let grads = Tensor::f_run_backward(&[&mean], &self.params, false, false)?;
+        Ok((grads, Some(batch_stats(&logits, &y, &total))))
+    }
+
+    fn apply(&mut self, grads: &[Tensor], stats: BatchStats, batch: Batch) -> anyhow::Result<()> {
+        self.sgd.step(grads);
+        let w = &mut self.window;
+        w.expected_samples += batch.expected;
+        if let Some((loss, correct)) = stats {
+            w.loss = (w.loss.0 + loss, w.loss.1 + batch.realised);
+            w.correct = (w.correct.0 + correct, w.correct.1 + batch.realised);
+        }
+        w.last_batch = batch.realised;
         Ok(())
     }
 

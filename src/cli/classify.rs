@@ -39,7 +39,8 @@ pub struct ClassifyTrainArgs {
     /// Expected batch size (Poisson sampling rate = batch / training-set size).
     #[arg(long)]
     pub batch_size: Option<usize>,
-    /// SGD learning rate.
+    /// SGD learning rate (of a private run; a non-private one takes lr·C unless its
+    /// configuration says otherwise, see `optim.nonprivate_learning_rate`).
     #[arg(long)]
     pub lr: Option<f64>,
     /// SGD momentum.

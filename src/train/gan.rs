@@ -19,7 +19,7 @@ use super::d_step::{
 use super::ema::Ema;
 use super::metrics::{MetricsLine, RealMetricsLine, Window};
 use super::schedule::{AdaptiveSchedule, ScheduleState};
-use super::session::{PrivateModel, StepContext, WindowLines};
+use super::session::{Batch, PrivateModel, WindowLines};
 use super::TensorDataset;
 use crate::dp::{step::DpSgd, validate::validate, NoiseSource};
 use crate::model::{Discriminator, Generator};
@@ -129,57 +129,6 @@ impl<'a> Gan<'a> {
             .n_d(self.config.optim.d_steps_per_g_step, self.adaptive())
     }
 
-    /// The private discriminator's gradients on the sampled real rows and generated partners
-    /// (their classes and latent noise from the CSPRNG: paired, one per real example; per row,
-    /// a fixed number), and the real-data losses (diagnostics).
-    fn private_step(
-        &self,
-        dp: &DpSgd,
-        noise: &mut NoiseSource,
-        indices: &[usize],
-    ) -> anyhow::Result<(Vec<Tensor>, StepLosses)> {
-        let (classes, latent, device) = (
-            self.config.model.classes,
-            self.config.model.latent_dim,
-            self.device,
-        );
-        let real = (!indices.is_empty()).then(|| self.data.batch(indices, device));
-        let generate = |noise: &mut NoiseSource, count: i64| {
-            let labels = secret_labels(noise, count, classes, device);
-            let z = noise.gaussian(&[count, latent], 1.0, Kind::Float, device);
-            (tch::no_grad(|| self.generator.forward(&labels, &z)), labels)
-        };
-        let (d, params, options) = (&self.discriminator, &self.d_params, self.loss_options());
-        match self.config.optim.fakes {
-            Fakes::Paired => {
-                let fake = real.as_ref().map(|(_, y)| generate(noise, y.size()[0]));
-                let pairs = real.as_ref().zip(fake.as_ref());
-                private_grads(dp, d, params, noise, pairs, options)
-            }
-            Fakes::PerRow => {
-                let fake = generate(noise, self.config.batch_size as i64);
-                private_grads_per_row(dp, d, params, noise, real.as_ref(), &fake, options)
-            }
-        }
-    }
-
-    fn nonprivate_step(&self, indices: &[usize]) -> anyhow::Result<(Vec<Tensor>, StepLosses)> {
-        let batch = [self.config.batch_size as i64];
-        let labels = Tensor::randint(self.config.model.classes, batch, (Kind::Int64, self.device));
-        let fake = (
-            tch::no_grad(|| self.generator.sample(&labels, self.device)),
-            labels,
-        );
-        let real = self.data.batch(indices, self.device);
-        nonprivate_grads(
-            &self.discriminator,
-            &self.d_params,
-            &real,
-            &fake,
-            self.loss_options(),
-        )
-    }
-
     /// The generator's step (post-processing: fresh generated samples through the private
     /// discriminator). The discriminator's loss and accuracy on them are private too (no real
     /// data), and drive an adaptive n_D.
@@ -217,25 +166,69 @@ impl<'a> Gan<'a> {
 impl PrivateModel for Gan<'_> {
     type Line = MetricsLine;
     type RealLine = RealMetricsLine;
+    type Stats = StepLosses;
 
     fn private_tensors(&self) -> &[Tensor] {
         &self.d_params
     }
 
-    fn step(&mut self, ctx: StepContext<'_>) -> anyhow::Result<()> {
-        let (grads, losses) = match ctx.dp {
-            Some(dp) => self.private_step(dp, ctx.noise, ctx.indices)?,
-            None => self.nonprivate_step(ctx.indices)?,
+    /// The private discriminator's gradients on the sampled real rows and generated partners
+    /// (their classes and latent noise from the CSPRNG: paired, one per real example; per row,
+    /// a fixed number), and the real-data losses (diagnostics).
+    fn private_grads(
+        &mut self,
+        dp: &DpSgd,
+        noise: &mut NoiseSource,
+        indices: &[usize],
+    ) -> anyhow::Result<(Vec<Tensor>, StepLosses)> {
+        let (classes, latent, device) = (
+            self.config.model.classes,
+            self.config.model.latent_dim,
+            self.device,
+        );
+        let real = (!indices.is_empty()).then(|| self.data.batch(indices, device));
+        let generate = |noise: &mut NoiseSource, count: i64| {
+            let labels = secret_labels(noise, count, classes, device);
+            let z = noise.gaussian(&[count, latent], 1.0, Kind::Float, device);
+            (tch::no_grad(|| self.generator.forward(&labels, &z)), labels)
         };
-        self.adam_d.step(&grads);
-        // Examples per step in expectation (real and generated): not the realised batch,
-        // which depends on the data.
-        let expected = match ctx.dp {
-            Some(dp) => 2.0 * dp.expected_batch_size(),
-            None => 2.0 * self.config.batch_size as f64,
-        };
+        let (d, params, options) = (&self.discriminator, &self.d_params, self.loss_options());
+        match self.config.optim.fakes {
+            Fakes::Paired => {
+                let fake = real.as_ref().map(|(_, y)| generate(noise, y.size()[0]));
+                let pairs = real.as_ref().zip(fake.as_ref());
+                private_grads(dp, d, params, noise, pairs, options)
+            }
+            Fakes::PerRow => {
+                let fake = generate(noise, self.config.batch_size as i64);
+                private_grads_per_row(dp, d, params, noise, real.as_ref(), &fake, options)
+            }
+        }
+    }
+
+    fn nonprivate_grads(&mut self, indices: &[usize]) -> anyhow::Result<(Vec<Tensor>, StepLosses)> {
+        let batch = [self.config.batch_size as i64];
+        let labels = Tensor::randint(self.config.model.classes, batch, (Kind::Int64, self.device));
+        let fake = (
+            tch::no_grad(|| self.generator.sample(&labels, self.device)),
+            labels,
+        );
+        let real = self.data.batch(indices, self.device);
+        nonprivate_grads(
+            &self.discriminator,
+            &self.d_params,
+            &real,
+            &fake,
+            self.loss_options(),
+        )
+    }
+
+    fn apply(&mut self, grads: &[Tensor], losses: StepLosses, batch: Batch) -> anyhow::Result<()> {
+        self.adam_d.step(grads);
+        // Examples per step in expectation, real and generated: not the realised batch, which
+        // depends on the data.
         self.window
-            .discriminator_step(expected, losses, ctx.indices.len());
+            .discriminator_step(2.0 * batch.expected, losses, batch.realised);
         // Generator: post-processing of the private discriminator, every n_D steps.
         let n_d = self.n_d();
         if self.schedule.discriminator_step(n_d) {

@@ -44,14 +44,35 @@ pub struct SessionSpec {
     pub checkpoint_every: u64,
 }
 
-/// One update's inputs from the session.
-pub struct StepContext<'a> {
-    /// The private step's parameters; `None` for a non-private run.
-    pub dp: Option<&'a DpSgd>,
-    /// The run's CSPRNG (or seeded stream): noise, and anything else secret.
-    pub noise: &'a mut NoiseSource,
-    /// The sampled training rows (Poisson for a private run).
-    pub indices: &'a [usize],
+/// The batch of one update, as the model's metrics may count it.
+#[derive(Debug, Clone, Copy)]
+pub struct Batch {
+    /// Rows the step draws in expectation: q·N for a private step (what released figures may
+    /// use), the fixed batch otherwise.
+    pub expected: f64,
+    /// Rows it drew (diagnostics only: the Poisson draw depends on the data).
+    pub realised: usize,
+}
+
+/// One update of `model` on the sampled rows `indices`: the private gradients where `dp` is
+/// given (noise from `noise`), the plain ones otherwise, then the model applies them.
+pub fn update<M: PrivateModel>(
+    model: &mut M,
+    dp: Option<&DpSgd>,
+    noise: &mut NoiseSource,
+    indices: &[usize],
+    fixed_batch: usize,
+) -> anyhow::Result<()> {
+    let (grads, stats) = match dp {
+        Some(dp) => model.private_grads(dp, noise, indices)?,
+        None => model.nonprivate_grads(indices)?,
+    };
+    let expected = dp.map_or(fixed_batch as f64, DpSgd::expected_batch_size);
+    let batch = Batch {
+        expected,
+        realised: indices.len(),
+    };
+    model.apply(&grads, stats, batch)
 }
 
 /// A metrics window's lines and the progress message for it.
@@ -74,8 +95,22 @@ pub trait PrivateModel {
     fn private_parameters(&self) -> usize {
         self.private_tensors().iter().map(Tensor::numel).sum()
     }
-    /// One update on the sampled rows, and any post-processing after it.
-    fn step(&mut self, ctx: StepContext<'_>) -> anyhow::Result<()>;
+    /// What a step's gradient computation reports for the metrics (losses on the batch).
+    type Stats;
+
+    /// The private update for the Poisson-sampled rows `indices`: per-sample gradients clipped
+    /// and summed by the engine, noise σC from `noise`, division by qN (`dp.privatize`).
+    fn private_grads(
+        &mut self,
+        dp: &DpSgd,
+        noise: &mut NoiseSource,
+        indices: &[usize],
+    ) -> anyhow::Result<(Vec<Tensor>, Self::Stats)>;
+    /// The plain gradient of the mean loss on a fixed batch (the non-private baseline).
+    fn nonprivate_grads(&mut self, indices: &[usize])
+        -> anyhow::Result<(Vec<Tensor>, Self::Stats)>;
+    /// Takes the optimiser step with `grads`, and any post-processing after it.
+    fn apply(&mut self, grads: &[Tensor], stats: Self::Stats, batch: Batch) -> anyhow::Result<()>;
     /// The metrics of the steps since the last call, ending at `step`.
     fn close_window(
         &mut self,
@@ -249,11 +284,8 @@ impl Session {
         while self.step < self.plan.steps {
             let _span = tracing::debug_span!("step", step = self.step).entered();
             let indices = self.draw();
-            model.step(StepContext {
-                dp: self.dp.as_ref(),
-                noise: &mut self.noise,
-                indices: &indices,
-            })?;
+            let fixed = self.spec.batch_size;
+            update(model, self.dp.as_ref(), &mut self.noise, &indices, fixed)?;
             if let Some(dp) = &self.dp {
                 self.ledger.record_step(dp.noise_multiplier, dp.sample_rate);
             }
