@@ -24,8 +24,8 @@ for run in e1:1 e3-a:3 e3-b:3 e3-c:3 e10:10 inf:inf; do
     "$dpgan" classify train --config $here/config.json --epsilon "$eps" --out "$dir" --no-progress
     echo $(( $(date +%s) - start )) > "$dir/wall-seconds"
   fi
-  "$dpgan" classify evaluate --run "$dir" --json > "$dir/evaluation-summary.json"
-  "$dpgan" attack --run "$dir" --json > "$dir/attack-summary.json"
+  "$dpgan" classify evaluate --run "$dir" --json > /dev/null   # diagnostics/evaluation.json
+  "$dpgan" attack --run "$dir" --json > /dev/null             # diagnostics/attack.json
 done
 python3 $here/table.py "$out" > $here/results/table.md
 { echo "commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo " (with uncommitted changes to src/)")"; "$dpgan" info; } > $here/results/MACHINE

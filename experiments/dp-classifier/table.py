@@ -12,8 +12,8 @@ for name in ["e1", "e3-a", "e3-b", "e3-c", "e10", "inf"]:
     if not (d / "privacy.json").exists():
         continue
     p = json.loads((d / "privacy.json").read_text())
-    e = json.loads((d / "evaluation-summary.json").read_text())
-    a = json.loads((d / "attack-summary.json").read_text())
+    e = json.loads((d / "diagnostics" / "evaluation.json").read_text())
+    a = json.loads((d / "diagnostics" / "attack.json").read_text())
     wall = (d / "wall-seconds").read_text().strip() if (d / "wall-seconds").exists() else ""
     eps = f"{p['epsilon']:.3f}" if p["epsilon"] is not None else "∞ (no DP)"
     target = p["target_epsilon"] if p["target_epsilon"] is not None else "∞"

@@ -23,7 +23,8 @@ pub struct ClassifyOutcome {
     pub seconds: f64,
 }
 
-/// Loads the configured data (and, for a resumed run, adopts its recorded split).
+/// Loads the configured data (and, for a resumed run, adopts its recorded split); the
+/// dataset's classes must be the classifier's.
 pub fn load_data(config: &ClassifyConfig, run_dir: &Path, resume: bool) -> anyhow::Result<RunData> {
     let mut run_data = RunData::load(&config.data_view())?;
     if resume {
@@ -48,7 +49,16 @@ pub fn train_classifier(
     options: &RunOptions,
 ) -> anyhow::Result<ClassifyOutcome> {
     let started = Instant::now();
-    let mut run_data = load_data(config, run_dir, options.resume)?;
+    let mut config = config.clone();
+    let mut run_data = if options.resume {
+        load_data(&config, run_dir, true)?
+    } else {
+        // A new run's class head follows the dataset.
+        let run_data = RunData::load(&config.data_view())?;
+        config.model.classes = run_data.classes() as i64;
+        run_data
+    };
+    let config = &config;
     let data = &run_data.tensors(Part::Train);
     config.validate(data.len()).map_err(InputError::new)?;
     let device = checked_device(&config.device)?;

@@ -155,9 +155,6 @@ fn apply_overrides(c: &mut ClassifyConfig, a: &ClassifyTrainArgs) -> anyhow::Res
         &mut c.log_every,
         &mut c.checkpoint_every,
     );
-    // The class head follows the dataset.
-    let classes = crate::train::RunData::load(&c.data_view())?.classes() as i64;
-    c.model.classes = classes;
     Ok(())
 }
 
