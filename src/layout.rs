@@ -1,8 +1,9 @@
 //! A run directory's layout: what may be released under the run's ε, and what may not.
 //!
-//! ε covers what is computed from the privatised discriminator updates only (REFERENCE.md §8):
+//! ε covers what is computed from the privatised updates only (REFERENCE.md §8): for a GAN
 //! the generator and its samples, the discriminator's weights, the ledger, and metrics
-//! computed from generated data, ε and the expected batch. Everything computed from real
+//! computed from generated data, ε and the expected batch; for a classifier its weights, the
+//! ledger, ε and the expected batch. Everything computed from real
 //! examples — the training split's membership, losses on real batches, realised Poisson batch
 //! sizes, evaluation and attacks against real data — lives under `diagnostics/`, which is not
 //! covered by ε and is for the data owner only.
@@ -33,17 +34,78 @@ use crate::train::files::write_atomic;
 /// The folder of a run that ε does not cover.
 pub const DIAGNOSTICS: &str = "diagnostics";
 
-/// What `dpgan release` copies: the releasable files and folders, relative to the run's root.
-pub const RELEASABLE: &[&str] = &[
+/// What `dpgan release` copies of every run: the releasable files, relative to the run's root
+/// (a run's own outputs come after them: [`RunKind::outputs`]).
+pub const RELEASABLE_COMMON: &[&str] = &[
     "RELEASE.md",
     "config.json",
     "privacy.json",
     "ledger.json",
     "metrics.jsonl",
-    "samples",
-    "generator.safetensors",
-    "discriminator.safetensors",
 ];
+
+/// What a run trained, which decides the outputs it releases beside the common files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunKind {
+    /// `dpgan train`: the ac-GAN, whose discriminator is trained with DP-SGD.
+    Gan,
+    /// `dpgan classify train`: a classifier trained with DP-SGD.
+    Classifier,
+}
+
+impl RunKind {
+    /// The kind of the run in `dir` (from its `config.json`).
+    pub fn of(dir: &Path) -> Self {
+        if crate::classify::is_classifier_run(dir) {
+            RunKind::Classifier
+        } else {
+            RunKind::Gan
+        }
+    }
+
+    /// The run's own releasable files and folders, relative to its root.
+    pub fn outputs(self) -> &'static [&'static str] {
+        match self {
+            RunKind::Gan => &[
+                "samples",
+                "generator.safetensors",
+                "discriminator.safetensors",
+            ],
+            RunKind::Classifier => &["classifier.safetensors"],
+        }
+    }
+
+    /// What `dpgan release` copies: the common files, then the run's outputs.
+    pub fn releasable(self) -> Vec<&'static str> {
+        RELEASABLE_COMMON
+            .iter()
+            .chain(self.outputs())
+            .copied()
+            .collect()
+    }
+
+    /// The network whose updates DP-SGD privatises.
+    pub fn private_network(self) -> &'static str {
+        match self {
+            RunKind::Gan => "discriminator",
+            RunKind::Classifier => "classifier",
+        }
+    }
+
+    /// The lines of the root README that list the run's outputs.
+    fn readme_outputs(self) -> &'static str {
+        match self {
+            RunKind::Gan => {
+                "- `metrics.jsonl`: losses on generated data, ε, throughput from the expected batch size
+- `samples/`, `generator.safetensors`, `discriminator.safetensors`"
+            }
+            RunKind::Classifier => {
+                "- `metrics.jsonl`: ε and throughput from the expected batch size
+- `classifier.safetensors`: the trained classifier"
+            }
+        }
+    }
+}
 
 /// The keys of a `metrics.jsonl` line that ε covers; `dpgan release` keeps only these (older
 /// runs also logged real-data losses and realised batch sizes there).
@@ -151,8 +213,11 @@ impl RunLayout {
     }
 
     /// Writes the two READMEs that say what is covered by ε and what is not.
-    pub fn write_readmes(&self) -> anyhow::Result<()> {
-        write_atomic(&self.root.join("README.md"), ROOT_README.as_bytes())?;
+    pub fn write_readmes(&self, kind: RunKind) -> anyhow::Result<()> {
+        let root = ROOT_README
+            .replace("{network}", kind.private_network())
+            .replace("{outputs}", kind.readme_outputs());
+        write_atomic(&self.root.join("README.md"), root.as_bytes())?;
         write_atomic(
             &self.diagnostics().join("README.md"),
             DIAGNOSTICS_README.as_bytes(),
@@ -164,14 +229,13 @@ const ROOT_README: &str = "\
 # A dpgan run
 
 The files at this level, except `checkpoint/`, are what the run's ε covers (see `privacy.json`
-and `RELEASE.md`): they are computed from the privatised discriminator updates only.
+and `RELEASE.md`): they are computed from the privatised {network} updates only.
 `dpgan release --run <this folder> --out <folder>` copies exactly them.
 
 - `config.json`, `privacy.json`, `ledger.json`, `RELEASE.md`
-- `metrics.jsonl`: losses on generated data, ε, throughput from the expected batch size
-- `samples/`, `generator.safetensors`, `discriminator.safetensors`
-- `checkpoint/`: state for `dpgan train --resume`; derived from privatised updates too, but
-  not part of a release
+{outputs}
+- `checkpoint/`: state for `--resume`; derived from privatised updates too, but not part of
+  a release
 
 `diagnostics/` is NOT covered by ε: it holds what was computed from the real training data
 (the split, losses on real batches, evaluation and attack results, nearest-real pictures).
@@ -208,21 +272,39 @@ mod tests {
             layout.split_for_reading().unwrap(),
             dir.path().join("split.json")
         );
-        layout.write_readmes().unwrap();
+        layout.write_readmes(RunKind::Gan).unwrap();
         std::fs::write(layout.split(), "{}").unwrap();
         assert!(!layout.is_old_layout());
         assert_eq!(layout.split_for_reading().unwrap(), layout.split());
         assert!(layout.split().starts_with(layout.diagnostics()));
         let readme = std::fs::read_to_string(layout.diagnostics().join("README.md")).unwrap();
         assert!(readme.contains("NOT covered by ε"));
+        let root = std::fs::read_to_string(dir.path().join("README.md")).unwrap();
+        assert!(root.contains("discriminator updates") && root.contains("samples/"));
+        layout.write_readmes(RunKind::Classifier).unwrap();
+        let root = std::fs::read_to_string(dir.path().join("README.md")).unwrap();
+        assert!(
+            root.contains("classifier updates")
+                && root.contains("`classifier.safetensors`")
+                && !root.contains("generator")
+                && !root.contains('{'),
+            "{root}"
+        );
     }
 
     #[test]
     fn nothing_releasable_lives_under_diagnostics() {
-        for name in RELEASABLE {
-            assert!(!name.starts_with(DIAGNOSTICS), "{name}");
+        for kind in [RunKind::Gan, RunKind::Classifier] {
+            let names = kind.releasable();
+            for name in &names {
+                assert!(!name.starts_with(DIAGNOSTICS), "{name}");
+            }
+            assert!(!names.contains(&"checkpoint"));
+            assert!(names.starts_with(RELEASABLE_COMMON));
         }
-        assert!(!RELEASABLE.contains(&"checkpoint"));
+        assert!(RunKind::Classifier
+            .releasable()
+            .contains(&crate::classify::private::WEIGHTS));
         for key in ["d_loss_real", "real_batch", "samples_per_s"] {
             assert!(!RELEASABLE_METRICS.contains(&key), "{key}");
         }

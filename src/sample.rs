@@ -36,15 +36,7 @@ pub fn load_generator(
     run: &Path,
     device: Device,
 ) -> anyhow::Result<(Generator, TrainConfig, nn::VarStore)> {
-    let config_path = run.join("config.json");
-    let text = std::fs::read_to_string(&config_path)
-        .map_err(|e| InputError::new(format!("{} is not a run directory: {e}", run.display())))?;
-    let config: TrainConfig = serde_json::from_str(&text).map_err(|e| {
-        InputError::new(format!(
-            "{} is not a valid run configuration: {e}",
-            config_path.display()
-        ))
-    })?;
+    let config: TrainConfig = crate::train::files::read_run_config(run, "GAN")?;
     let weights = run.join("generator.safetensors");
     if !weights.exists() {
         return Err(InputError::new(format!(

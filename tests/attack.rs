@@ -1,16 +1,11 @@
 //! `dpgan evaluate` and `dpgan attack` run as a user would: the attacks have power on a leaky
 //! control, stay under the bound on a DP run, and bad run directories are clear errors.
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 
-fn dpgan(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_dpgan"))
-        .args(args)
-        .output()
-        .expect("run dpgan")
-}
+mod common;
+use common::dpgan;
 
 fn ok(o: &std::process::Output) -> Value {
     assert!(
@@ -76,8 +71,8 @@ fn a_leaky_control_is_caught_by_at_least_one_attack() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("leaky");
     let mut config = dpgan::train::TrainConfig::default();
-    config.data.dataset = "synthetic:80".into();
-    config.data.split = dpgan::data::SplitFractions {
+    config.run.data.dataset = "synthetic:80".into();
+    config.run.data.split = dpgan::data::SplitFractions {
         train: 0.4,
         holdout: 0.4,
         test: 0.2,
@@ -87,11 +82,11 @@ fn a_leaky_control_is_caught_by_at_least_one_attack() {
     config.model.discriminator_width = 32;
     config.optim.generator.learning_rate = 1e-3;
     config.optim.discriminator.learning_rate = 1e-3;
-    config.privacy.target_epsilon = None;
-    config.privacy.noise_multiplier = None;
-    config.epochs = 800.0;
-    config.batch_size = 8;
-    config.seed = Some(1);
+    config.run.privacy.target_epsilon = None;
+    config.run.privacy.noise_multiplier = None;
+    config.run.epochs = 800.0;
+    config.run.batch_size = 8;
+    config.run.seed = Some(1);
     let config_path = dir.path().join("leaky.json");
     std::fs::write(&config_path, serde_json::to_string(&config).unwrap()).unwrap();
     ok(&dpgan(&[

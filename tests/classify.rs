@@ -1,18 +1,13 @@
 //! `dpgan classify` run as a user would: budget and ledger, the run directory's release split,
 //! evaluation, crash and resume, bad input.
 use std::path::Path;
-use std::process::Command;
 
 use dpgan::classify::{ClassifierEvaluation, ClassifyOutcome};
 use dpgan::train::PrivacyReport;
 use privacy_accounting::{Accountant, PrvAccountant};
 
-fn dpgan(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_dpgan"))
-        .args(args)
-        .output()
-        .expect("run dpgan")
-}
+mod common;
+use common::{dpgan, read};
 
 /// A small run: 200 synthetic 16×16 images, batch 32, C = 1, lr 0.5, unless `extra` says
 /// otherwise.
@@ -30,13 +25,6 @@ fn classify(extra: &[&str]) -> std::process::Output {
     }
     args.extend(extra);
     dpgan(&args)
-}
-
-fn read<T: serde::de::DeserializeOwned>(path: &Path) -> T {
-    serde_json::from_str(
-        &std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
-    )
-    .unwrap()
 }
 
 #[test]
@@ -123,17 +111,56 @@ fn a_classifier_at_epsilon_3_stays_within_budget_and_is_evaluated() {
         .all(|a| a.bound_tpr_at_fpr_0_001.is_some()));
     assert!(out.join("diagnostics/attack/roc.png").exists());
 
-    // `dpgan release` does not package classifier runs yet, and says so.
+    // `dpgan release` packages the classifier: its weights, ledger, configuration and
+    // metrics under the run's ε, and nothing from diagnostics/ or checkpoint/.
+    let released = dir.path().join("released");
     let o = dpgan(&[
         "release",
         "--run",
         out.to_str().unwrap(),
         "--out",
-        dir.path().join("released").to_str().unwrap(),
+        released.to_str().unwrap(),
         "--allow-seeded",
     ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("classifier run"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut files: Vec<String> = std::fs::read_dir(&released)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "RELEASE.md",
+            "classifier.safetensors",
+            "config.json",
+            "ledger.json",
+            "metrics.jsonl",
+            "privacy.json"
+        ]
+    );
+    assert_eq!(
+        std::fs::read(released.join("classifier.safetensors")).unwrap(),
+        std::fs::read(out.join("classifier.safetensors")).unwrap()
+    );
+    let release_md = std::fs::read_to_string(released.join("RELEASE.md")).unwrap();
+    assert!(
+        release_md.contains(&format!("ε = {epsilon:.3}"))
+            && release_md.contains("DP-SGD steps of the classifier")
+            && release_md.contains("`classifier.safetensors`")
+            && !release_md.contains("generator"),
+        "{release_md}"
+    );
+    // The run's own release report and README say the same.
+    assert_eq!(
+        std::fs::read_to_string(out.join("RELEASE.md")).unwrap(),
+        release_md
+    );
+    let readme = std::fs::read_to_string(out.join("README.md")).unwrap();
+    assert!(
+        readme.contains("classifier.safetensors") && !readme.contains("generator"),
+        "{readme}"
+    );
 }
 
 #[test]
@@ -145,7 +172,7 @@ fn the_non_private_classifier_learns_the_synthetic_classes() {
     let out = dir.path().join("run");
     let config = dir.path().join("config.json");
     let mut c = dpgan::classify::ClassifyConfig::default();
-    c.data.dataset = "synthetic:200".into();
+    c.run.data.dataset = "synthetic:200".into();
     c.model.classes = 2;
     std::fs::write(&config, serde_json::to_string(&c).unwrap()).unwrap();
     let o = classify(&[
@@ -186,43 +213,7 @@ fn the_non_private_classifier_learns_the_synthetic_classes() {
 #[test]
 fn a_killed_and_resumed_classifier_ends_like_an_uninterrupted_one() {
     let dir = tempfile::tempdir().unwrap();
-    let straight = dir.path().join("straight");
-    let crashed = dir.path().join("crashed");
-    let common = [
-        "--epochs",
-        "2",
-        "--epsilon",
-        "5",
-        "--seed",
-        "11",
-        "--checkpoint-every",
-        "4",
-    ];
-    let mut a = common.to_vec();
-    a.extend(["--out", straight.to_str().unwrap()]);
-    assert!(classify(&a).status.success());
-    let mut b = common.to_vec();
-    b.extend(["--out", crashed.to_str().unwrap(), "--halt-after-step", "8"]);
-    assert!(
-        !classify(&b).status.success(),
-        "the halted run should have died"
-    );
-    assert!(!crashed.join("privacy.json").exists());
-    let o = dpgan(&[
-        "classify",
-        "train",
-        "--resume",
-        crashed.to_str().unwrap(),
-        "--no-progress",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let (x, y): (PrivacyReport, PrivacyReport) = (
-        read(&straight.join("privacy.json")),
-        read(&crashed.join("privacy.json")),
-    );
-    assert_eq!(x.steps, y.steps);
-    assert_eq!(x.epsilon, y.epsilon);
-    assert_eq!(x.ledger, y.ledger);
+    let (straight, crashed) = common::kill_and_resume(dir.path(), classify, &["classify", "train"]);
     // The same network comes out (the resumed noise is a fresh stream: not the same values).
     let names = |run: &Path| {
         let mut t = tch::Tensor::read_safetensors(run.join("classifier.safetensors")).unwrap();

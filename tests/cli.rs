@@ -1,15 +1,10 @@
 //! The real `dpgan` binary, run as a user would, with its JSON parsed into typed structs.
-use std::process::Command;
 
 use dpgan::info::Info;
 use privacy_accounting::cli::{AccountReport, CalibrateReport, DeltaReport};
 
-fn dpgan(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_dpgan"))
-        .args(args)
-        .output()
-        .expect("run dpgan")
-}
+mod common;
+use common::dpgan;
 
 fn stdout_json<T: serde::de::DeserializeOwned>(args: &[&str]) -> T {
     let out = dpgan(args);

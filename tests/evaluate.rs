@@ -18,7 +18,7 @@ fn torch_rng() -> std::sync::MutexGuard<'static, ()> {
 
 fn discs() -> RunData {
     let mut config = TrainConfig::default();
-    config.data.dataset = "synthetic:400".into();
+    config.run.data.dataset = "synthetic:400".into();
     config.model.image_size = 16;
     RunData::load(&config).unwrap()
 }
@@ -98,7 +98,7 @@ fn fashion_mnist_follows_the_benchmark_protocol() {
         panic!("Fashion-MNIST is missing: run scripts/fetch-default-dataset.sh");
     }
     let mut config = TrainConfig::default();
-    config.data.dataset = "fashion-mnist".into();
+    config.run.data.dataset = "fashion-mnist".into();
     config.model.image_size = 28;
     let data = RunData::load(&config).unwrap();
     assert_eq!(EvalProtocol::of(&data), EvalProtocol::Benchmark);
@@ -124,7 +124,7 @@ fn fashion_mnist_follows_the_benchmark_protocol() {
         assert_eq!(labels.iter().filter(|&&l| l == k).count(), 5_900);
     }
     // The configuration can still ask for the by-subject protocol.
-    config.data.protocol = dpgan::data::Protocol::Subjects;
+    config.run.data.protocol = dpgan::data::Protocol::Subjects;
     let pooled = RunData::load(&config).unwrap();
     assert_eq!(EvalProtocol::of(&pooled), EvalProtocol::Medical);
 }

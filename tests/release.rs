@@ -2,16 +2,11 @@
 //! `dpgan release` copies exactly that part. Runs in the old layout still open.
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
 
-fn dpgan(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_dpgan"))
-        .args(args)
-        .output()
-        .expect("run dpgan")
-}
+mod common;
+use common::dpgan;
 
 fn ok(o: &std::process::Output) -> String {
     assert!(
@@ -197,7 +192,7 @@ fn the_releasable_part_holds_nothing_derived_from_real_data_and_release_copies_e
     for p in &releasable {
         let top = p.components().next().unwrap().as_os_str().to_str().unwrap();
         assert!(
-            dpgan::layout::RELEASABLE.contains(&top) || top == "README.md",
+            dpgan::layout::RunKind::Gan.releasable().contains(&top) || top == "README.md",
             "{} lies outside diagnostics/ but is not releasable",
             p.display()
         );

@@ -162,13 +162,10 @@ fn a_sweep_with_dp_model_shows_the_dp_classifier_beside_the_synthetic_data() {
     let out = dir.path().join("sweep");
     // The classifier recipe shrunk to the tiny data: batch 8, C = 1, a gentler step.
     let config = dir.path().join("classifier.json");
-    let mut c = dpgan::classify::ClassifyConfig {
-        batch_size: 8,
-        epochs: 2.0,
-        ..Default::default()
-    };
+    let mut c = dpgan::classify::ClassifyConfig::default();
+    (c.run.batch_size, c.run.epochs) = (8, 2.0);
     c.optim.learning_rate = 0.5;
-    c.privacy.clipping = dpgan::dp::Clipping::Flat { max_grad_norm: 1.0 };
+    c.run.privacy.clipping = dpgan::dp::Clipping::Flat { max_grad_norm: 1.0 };
     std::fs::write(&config, serde_json::to_string(&c).unwrap()).unwrap();
     let mut a = args(&out);
     a.extend([

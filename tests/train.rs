@@ -1,9 +1,9 @@
 //! `dpgan train` run as a user would: budget, ledger, run directory, crash and resume, bad input.
-use std::path::Path;
-use std::process::Command;
-
 use dpgan::train::{PrivacyReport, TrainConfig, TrainOutcome};
 use privacy_accounting::{Accountant, PrvAccountant};
+
+mod common;
+use common::{dpgan, read};
 
 const TINY: &[&str] = &[
     "train",
@@ -16,13 +16,6 @@ const TINY: &[&str] = &[
     "--no-progress",
 ];
 
-fn dpgan(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_dpgan"))
-        .args(args)
-        .output()
-        .expect("run dpgan")
-}
-
 /// A tiny run: 120 synthetic 16×16 images, batch 16, unless `extra` says otherwise.
 fn train(extra: &[&str]) -> std::process::Output {
     let mut args = TINY.to_vec();
@@ -34,13 +27,6 @@ fn train(extra: &[&str]) -> std::process::Output {
     }
     args.extend(extra);
     dpgan(&args)
-}
-
-fn read<T: serde::de::DeserializeOwned>(path: &Path) -> T {
-    serde_json::from_str(
-        &std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
-    )
-    .unwrap()
 }
 
 #[test]
@@ -77,7 +63,7 @@ fn training_at_epsilon_10_stays_within_budget_and_the_ledger_recomputes_it() {
     assert_eq!(report.rng, dpgan::dp::noise::RngKind::Seeded);
     // The run directory holds everything needed to rerun and inspect it.
     let config: TrainConfig = read(&out.join("config.json"));
-    assert_eq!(config.privacy.target_epsilon, Some(10.0));
+    assert_eq!(config.run.privacy.target_epsilon, Some(10.0));
     let metrics = std::fs::read_to_string(out.join("metrics.jsonl")).unwrap();
     let last: serde_json::Value = serde_json::from_str(metrics.lines().last().unwrap()).unwrap();
     assert_eq!(last["step"], planned);
@@ -98,48 +84,7 @@ fn training_at_epsilon_10_stays_within_budget_and_the_ledger_recomputes_it() {
 #[test]
 fn a_killed_and_resumed_run_ends_like_an_uninterrupted_one() {
     let dir = tempfile::tempdir().unwrap();
-    let straight = dir.path().join("straight");
-    let crashed = dir.path().join("crashed");
-    let common = [
-        "--epochs",
-        "2",
-        "--epsilon",
-        "5",
-        "--seed",
-        "11",
-        "--checkpoint-every",
-        "4",
-    ];
-    let mut a = common.to_vec();
-    a.extend(["--out", straight.to_str().unwrap()]);
-    assert!(train(&a).status.success());
-
-    let mut b = common.to_vec();
-    b.extend(["--out", crashed.to_str().unwrap(), "--halt-after-step", "8"]);
-    let o = train(&b);
-    assert!(!o.status.success(), "the halted run should have died");
-    assert!(
-        !crashed.join("privacy.json").exists(),
-        "a crashed run has no final report"
-    );
-    let state: serde_json::Value = read(&crashed.join("checkpoint/state.json"));
-    assert_eq!(state["step"], 8);
-
-    let o = dpgan(&[
-        "train",
-        "--resume",
-        crashed.to_str().unwrap(),
-        "--no-progress",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let (x, y): (PrivacyReport, PrivacyReport) = (
-        read(&straight.join("privacy.json")),
-        read(&crashed.join("privacy.json")),
-    );
-    assert_eq!(x.steps, y.steps);
-    assert_eq!(x.epsilon, y.epsilon);
-    assert_eq!(x.ledger, y.ledger);
-    assert_eq!(x.noise_multiplier, y.noise_multiplier);
+    common::kill_and_resume(dir.path(), train, &["train"]);
 }
 
 #[test]
@@ -260,16 +205,16 @@ fn the_adaptive_schedule_never_reads_real_data() {
     use dpgan::train::schedule::AdaptiveSchedule;
     use dpgan::train::{Part, RunData, RunOptions};
     let mut config = TrainConfig::default();
-    config.data.dataset = "synthetic:120".into();
+    config.run.data.dataset = "synthetic:120".into();
     config.model.image_size = 16;
     config.model.generator_width = 8;
     config.model.discriminator_width = 8;
-    config.batch_size = 16;
-    config.epochs = 4.0;
-    config.seed = Some(7);
-    config.log_every = 1;
-    config.checkpoint_every = 1000;
-    config.privacy.target_epsilon = Some(5.0);
+    config.run.batch_size = 16;
+    config.run.epochs = 4.0;
+    config.run.seed = Some(7);
+    config.run.log_every = 1;
+    config.run.checkpoint_every = 1000;
+    config.run.privacy.target_epsilon = Some(5.0);
     config.optim.discriminator.learning_rate = 0.0;
     config.optim.adaptive_d_steps = Some(AdaptiveSchedule {
         ladder: vec![1, 2, 3, 4, 5, 6, 7, 8],

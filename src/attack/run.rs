@@ -147,7 +147,7 @@ pub fn attack(dir: &Path, options: &AttackOptions, device: Device) -> anyhow::Re
     let c = candidates(&run, dir, options)?;
     let privacy = run.privacy.as_ref();
     let private = privacy.is_some_and(|p| p.private);
-    let delta = privacy.map_or(run.config.privacy.delta, |p| p.delta);
+    let delta = privacy.map_or(run.config.run.privacy.delta, |p| p.delta);
     let profile = match privacy {
         Some(p) if p.private => run_profile(&p.ledger, p.accountant, p.epsilon)?,
         _ => None,
@@ -196,7 +196,7 @@ pub fn attack(dir: &Path, options: &AttackOptions, device: Device) -> anyhow::Re
         .expect("seven attacks");
     let report = AttackReport {
         run: dir.to_path_buf(),
-        dataset: run.config.data.dataset.clone(),
+        dataset: run.config.run.data.dataset.clone(),
         private: run.is_private(),
         epsilon: run.epsilon(),
         delta,

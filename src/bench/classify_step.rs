@@ -58,7 +58,7 @@ pub fn run(
     };
     let mut model = DpClassifier::new(&config, &data, device)?;
     let dp = DpSgd {
-        clipping: config.privacy.clipping,
+        clipping: config.run.privacy.clipping,
         noise_multiplier: 1.0,
         sample_rate: 0.5,
         dataset_size: 2 * batch as usize,

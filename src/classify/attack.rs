@@ -53,7 +53,9 @@ pub fn attack_classifier(
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok());
     let private = privacy.as_ref().is_some_and(|p| p.private);
-    let delta = privacy.as_ref().map_or(config.privacy.delta, |p| p.delta);
+    let delta = privacy
+        .as_ref()
+        .map_or(config.run.privacy.delta, |p| p.delta);
     let profile = match &privacy {
         Some(p) if p.private => run_profile(&p.ledger, p.accountant, p.epsilon)?,
         _ => None,
@@ -88,7 +90,7 @@ pub fn attack_classifier(
     let exchangeable = exchangeable(&data);
     let report = AttackReport {
         run: dir.to_path_buf(),
-        dataset: config.data.dataset.clone(),
+        dataset: config.run.data.dataset.clone(),
         private,
         epsilon: privacy.as_ref().and_then(|p| p.epsilon),
         delta,

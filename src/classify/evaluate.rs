@@ -33,17 +33,7 @@ pub struct ClassifierEvaluation {
 
 /// Reads a classifier run's configuration, or says it is not one.
 pub fn read_config(run_dir: &Path) -> anyhow::Result<ClassifyConfig> {
-    let path = run_dir.join("config.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        InputError::new(format!("{} is not a run directory: {e}", run_dir.display()))
-    })?;
-    serde_json::from_str(&text).map_err(|e| {
-        InputError::new(format!(
-            "{} is not a classifier run's configuration: {e}",
-            path.display()
-        ))
-        .into()
-    })
+    crate::train::files::read_run_config(run_dir, "classifier")
 }
 
 /// The trained network of a finished classifier run.
@@ -116,7 +106,7 @@ pub fn evaluate_classifier(run_dir: &Path, device: Device) -> anyhow::Result<Cla
     let privacy = read_privacy(run_dir)?;
     let evaluation = ClassifierEvaluation {
         run: run_dir.to_path_buf(),
-        dataset: config.data.dataset.clone(),
+        dataset: config.run.data.dataset.clone(),
         protocol: EvalProtocol::of(&run_data),
         epsilon: privacy.as_ref().and_then(|p| p.epsilon),
         delta: privacy.as_ref().filter(|p| p.private).map(|p| p.delta),

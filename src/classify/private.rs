@@ -91,10 +91,10 @@ impl<'a> DpClassifier<'a> {
         validate(&cnn.layers())?;
         let params = cnn.parameters();
         let mut optim = config.optim;
-        if !config.privacy.is_private() {
+        if !config.run.privacy.is_private() {
             optim.learning_rate = optim
                 .nonprivate_learning_rate
-                .unwrap_or(optim.learning_rate * config.privacy.clipping.max_grad_norm());
+                .unwrap_or(optim.learning_rate * config.run.privacy.clipping.max_grad_norm());
         }
         let sgd = Sgd::new(params.iter().map(Tensor::shallow_clone).collect(), optim);
         Ok(Self {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::config::ClassifyConfig;
 use super::private::DpClassifier;
+use crate::layout::RunKind;
 use crate::train::session::{PrivateModel, Session};
 use crate::train::trainer::checked_device;
 use crate::train::{Part, RunData, RunOptions};
@@ -61,8 +62,8 @@ pub fn train_classifier(
     let config = &config;
     let data = &run_data.tensors(Part::Train);
     config.validate(data.len()).map_err(InputError::new)?;
-    let device = checked_device(&config.device)?;
-    let spec = config.session_spec(data.len());
+    let device = checked_device(&config.run.device)?;
+    let spec = config.run.session_spec(data.len(), RunKind::Classifier);
     let mut session = Session::open(spec, data.len(), run_dir, options.resume, config)?;
     if !options.resume {
         run_data.record_split(run_dir, false)?;

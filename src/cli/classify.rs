@@ -6,7 +6,6 @@ use clap::{Args, Subcommand};
 
 use super::privacy_args::PrivacyArgs;
 use crate::classify::{self, ClassifyConfig};
-use crate::InputError;
 
 #[derive(Debug, Args)]
 pub struct ClassifyArgs {
@@ -30,15 +29,6 @@ pub struct ClassifyTrainArgs {
     pub run: super::run_args::RunArgs,
     #[command(flatten)]
     pub privacy: PrivacyArgs,
-    /// Dataset: synthetic[:N], default, fashion-mnist, or a dataset folder.
-    #[arg(long)]
-    pub dataset: Option<String>,
-    /// Training epochs.
-    #[arg(long)]
-    pub epochs: Option<f64>,
-    /// Expected batch size (Poisson sampling rate = batch / training-set size).
-    #[arg(long)]
-    pub batch_size: Option<usize>,
     /// SGD learning rate (of a private run; a non-private one takes lr·C unless its
     /// configuration says otherwise, see `optim.nonprivate_learning_rate`).
     #[arg(long)]
@@ -100,7 +90,7 @@ fn train(a: &ClassifyTrainArgs, quiet: bool) -> anyhow::Result<()> {
             "trained the classifier {} steps in {:.0} s; ε = {e:.4} at δ = {:e} — run in {}",
             outcome.steps,
             outcome.seconds,
-            config.privacy.delta,
+            config.run.privacy.delta,
             outcome.run_dir.display()
         ),
         None => println!(
@@ -114,28 +104,11 @@ fn train(a: &ClassifyTrainArgs, quiet: bool) -> anyhow::Result<()> {
 }
 
 pub(crate) fn read_file_config(path: &std::path::Path) -> anyhow::Result<ClassifyConfig> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| InputError::new(format!("cannot read --config {}: {e}", path.display())))?;
-    serde_json::from_str(&text).map_err(|e| {
-        InputError::new(format!(
-            "{} is not a valid classifier configuration: {e}",
-            path.display()
-        ))
-        .into()
-    })
+    crate::train::files::read_config_file(path, "classifier")
 }
 
 fn apply_overrides(c: &mut ClassifyConfig, a: &ClassifyTrainArgs) -> anyhow::Result<()> {
-    a.privacy.apply(&mut c.privacy)?;
-    if let Some(d) = &a.dataset {
-        c.data.dataset = d.clone();
-    }
-    if let Some(e) = a.epochs {
-        c.epochs = e;
-    }
-    if let Some(b) = a.batch_size {
-        c.batch_size = b;
-    }
+    a.privacy.apply(&mut c.run.privacy)?;
     if let Some(lr) = a.lr {
         c.optim.learning_rate = lr;
     }
@@ -149,12 +122,7 @@ fn apply_overrides(c: &mut ClassifyConfig, a: &ClassifyTrainArgs) -> anyhow::Res
     if let Some(s) = a.image_size {
         c.model.image_size = s;
     }
-    a.run.apply(
-        &mut c.seed,
-        &mut c.device,
-        &mut c.log_every,
-        &mut c.checkpoint_every,
-    );
+    a.run.apply(&mut c.run);
     Ok(())
 }
 

@@ -4,7 +4,37 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::train::RunOptions;
+use crate::train::{RunOptions, RunSettings};
+
+/// The data and schedule of a run: every command that trains (`train`, `classify train`,
+/// `sweep`) takes them.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ScheduleArgs {
+    /// Dataset: synthetic[:N], default, fashion-mnist, or a dataset folder (with manifest.csv).
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// Training epochs.
+    #[arg(long)]
+    pub epochs: Option<f64>,
+    /// Expected real batch size (Poisson sampling rate = batch / training-set size).
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+}
+
+impl ScheduleArgs {
+    /// Applies the dataset and schedule flags to a run's settings.
+    pub fn apply(&self, run: &mut RunSettings) {
+        if let Some(d) = &self.dataset {
+            run.data.dataset.clone_from(d);
+        }
+        if let Some(e) = self.epochs {
+            run.epochs = e;
+        }
+        if let Some(b) = self.batch_size {
+            run.batch_size = b;
+        }
+    }
+}
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct RunArgs {
@@ -14,6 +44,8 @@ pub struct RunArgs {
     /// Continue the run in DIR from its last checkpoint, with its own config.json.
     #[arg(long, value_name = "DIR", conflicts_with = "config")]
     pub resume: Option<PathBuf>,
+    #[command(flatten)]
+    pub schedule: ScheduleArgs,
     /// Seed: makes the run reproducible, and its noise not secure (recorded in privacy.json).
     #[arg(long)]
     pub seed: Option<u64>,
@@ -41,25 +73,21 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
-    /// Applies the seed, device and output cadence flags to a configuration's fields.
-    pub fn apply(
-        &self,
-        seed: &mut Option<u64>,
-        device: &mut String,
-        log_every: &mut usize,
-        checkpoint_every: &mut usize,
-    ) {
+    /// Applies the dataset, schedule, seed, device and output cadence flags to a run's
+    /// settings.
+    pub fn apply(&self, run: &mut RunSettings) {
+        self.schedule.apply(run);
         if self.seed.is_some() {
-            *seed = self.seed;
+            run.seed = self.seed;
         }
         if let Some(d) = &self.device {
-            device.clone_from(d);
+            run.device.clone_from(d);
         }
         if let Some(n) = self.log_every {
-            *log_every = n;
+            run.log_every = n;
         }
         if let Some(n) = self.checkpoint_every {
-            *checkpoint_every = n;
+            run.checkpoint_every = n;
         }
     }
 

@@ -21,19 +21,18 @@ pub struct SweepArgs {
     /// Base training configuration (JSON, the schema of a run's config.json).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Dataset: `default`, `fashion-mnist`, a folder with manifest.csv, or `synthetic:N`.
-    #[arg(long)]
-    pub dataset: Option<String>,
-    #[arg(long)]
-    pub epochs: Option<f64>,
-    #[arg(long)]
-    pub batch_size: Option<usize>,
+    #[command(flatten)]
+    pub schedule: super::run_args::ScheduleArgs,
+    /// δ of every point's (ε, δ) guarantee.
     #[arg(long)]
     pub delta: Option<f64>,
+    /// Image side; data are resized to it.
     #[arg(long)]
     pub image_size: Option<i64>,
+    /// Generator width g.
     #[arg(long)]
     pub g_width: Option<i64>,
+    /// Discriminator width d.
     #[arg(long)]
     pub d_width: Option<i64>,
     /// Seed of every point's training (reproducible, not secure noise); default: secure.
@@ -71,17 +70,9 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<()> {
         Some(path) => super::train::load_config(path)?,
         None => TrainConfig::default(),
     };
-    if let Some(d) = &a.dataset {
-        base.data.dataset = d.clone();
-    }
-    if let Some(e) = a.epochs {
-        base.epochs = e;
-    }
-    if let Some(b) = a.batch_size {
-        base.batch_size = b;
-    }
+    a.schedule.apply(&mut base.run);
     if let Some(d) = a.delta {
-        base.privacy.delta = d;
+        base.run.privacy.delta = d;
     }
     if let Some(s) = a.image_size {
         base.model.image_size = s;
@@ -93,11 +84,11 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<()> {
         base.model.discriminator_width = d;
     }
     if a.seed.is_some() {
-        base.seed = a.seed;
+        base.run.seed = a.seed;
     }
     // ε comes from each point; a noise multiplier in the base would contradict it.
-    base.privacy.target_epsilon = None;
-    base.privacy.noise_multiplier = None;
+    base.run.privacy.target_epsilon = None;
+    base.run.privacy.noise_multiplier = None;
     base.validate(usize::MAX).map_err(InputError::new)?;
     let dp_model = dp_model_config(a, &base)?;
     let plan = SweepPlan {
@@ -164,16 +155,16 @@ fn dp_model_config(
         Some(path) => super::classify::read_file_config(path)?,
         None => crate::classify::ClassifyConfig::default(),
     };
-    c.data = base.data.clone();
+    c.run.data = base.run.data.clone();
     c.model.image_size = base.model.image_size;
     c.model.channels = base.model.channels;
     c.model.classes = base.model.classes;
-    c.seed = base.seed;
-    c.device = base.device.clone();
-    c.privacy.delta = base.privacy.delta;
-    c.privacy.accountant = base.privacy.accountant;
-    c.privacy.target_epsilon = None;
-    c.privacy.noise_multiplier = None;
+    c.run.seed = base.run.seed;
+    c.run.device = base.run.device.clone();
+    c.run.privacy.delta = base.run.privacy.delta;
+    c.run.privacy.accountant = base.run.privacy.accountant;
+    c.run.privacy.target_epsilon = None;
+    c.run.privacy.noise_multiplier = None;
     c.model.validate().map_err(InputError::new)?;
     Ok(Some(c))
 }

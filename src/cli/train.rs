@@ -13,12 +13,6 @@ pub struct TrainArgs {
     pub run: super::run_args::RunArgs,
     #[command(flatten)]
     pub privacy: super::privacy_args::PrivacyArgs,
-    /// Training epochs.
-    #[arg(long)]
-    pub epochs: Option<f64>,
-    /// Expected real batch size (Poisson sampling rate = batch / training-set size).
-    #[arg(long)]
-    pub batch_size: Option<usize>,
     /// Discriminator steps per generator step: a number, or `auto` for the adaptive schedule
     /// (n_D climbs 1, 2, 5, 10, … as the discriminator's accuracy on generated samples falls).
     #[arg(long, value_name = "N|auto")]
@@ -26,9 +20,6 @@ pub struct TrainArgs {
     /// Learning rate of both networks.
     #[arg(long)]
     pub lr: Option<f64>,
-    /// Dataset: synthetic[:N], default, fashion-mnist, or a dataset folder.
-    #[arg(long)]
-    pub dataset: Option<String>,
     /// Seed of the by-subject train/holdout/test split.
     #[arg(long)]
     pub split_seed: Option<u64>,
@@ -68,18 +59,11 @@ pub struct TrainArgs {
 /// Runs `dpgan train`.
 pub fn run(args: &TrainArgs, quiet: bool) -> anyhow::Result<()> {
     let (config, run_dir, resume) = match &args.run.resume {
-        Some(dir) => {
-            let path = dir.join("config.json");
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| InputError::new(format!("cannot resume {}: {e}", path.display())))?;
-            let config: TrainConfig = serde_json::from_str(&text).map_err(|e| {
-                InputError::new(format!(
-                    "{} is not a valid run configuration: {e}",
-                    path.display()
-                ))
-            })?;
-            (config, dir.clone(), true)
-        }
+        Some(dir) => (
+            crate::train::files::read_run_config(dir, "GAN")?,
+            dir.clone(),
+            true,
+        ),
         None => {
             let mut config = match &args.run.config {
                 Some(path) => load_config(path)?,
@@ -116,7 +100,7 @@ pub fn run(args: &TrainArgs, quiet: bool) -> anyhow::Result<()> {
                 "trained {} steps in {:.0} s; ε = {e:.4} at δ = {:e} — run in {}",
                 outcome.steps,
                 outcome.seconds,
-                config.privacy.delta,
+                config.run.privacy.delta,
                 outcome.run_dir.display()
             ),
             None => println!(
@@ -134,25 +118,11 @@ pub fn run(args: &TrainArgs, quiet: bool) -> anyhow::Result<()> {
 }
 
 pub(crate) fn load_config(path: &Path) -> anyhow::Result<TrainConfig> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| InputError::new(format!("cannot read --config {}: {e}", path.display())))?;
-    serde_json::from_str(&text).map_err(|e| {
-        InputError::new(format!(
-            "{} is not a valid configuration: {e}",
-            path.display()
-        ))
-        .into()
-    })
+    crate::train::files::read_config_file(path, "GAN")
 }
 
 fn apply_overrides(c: &mut TrainConfig, a: &TrainArgs) -> anyhow::Result<()> {
-    a.privacy.apply(&mut c.privacy)?;
-    if let Some(e) = a.epochs {
-        c.epochs = e;
-    }
-    if let Some(b) = a.batch_size {
-        c.batch_size = b;
-    }
+    a.privacy.apply(&mut c.run.privacy)?;
     match a.d_steps {
         Some(DSteps::Fixed(k)) => {
             c.optim.d_steps_per_g_step = k;
@@ -167,17 +137,14 @@ fn apply_overrides(c: &mut TrainConfig, a: &TrainArgs) -> anyhow::Result<()> {
         c.optim.generator.learning_rate = lr;
         c.optim.discriminator.learning_rate = lr;
     }
-    if let Some(d) = &a.dataset {
-        c.data.dataset = d.clone();
-    }
     if let Some(s) = a.split_seed {
-        c.data.split_seed = s;
+        c.run.data.split_seed = s;
     }
     if let Some(axis) = a.axis {
-        c.data.axis = axis;
+        c.run.data.axis = axis;
     }
     if let Some(h) = a.holdout {
-        c.data.holdout = h;
+        c.run.data.holdout = h;
     }
     if let Some(arch) = a.architecture {
         c.model.architecture = arch;
@@ -203,12 +170,7 @@ fn apply_overrides(c: &mut TrainConfig, a: &TrainArgs) -> anyhow::Result<()> {
     if a.augment {
         c.optim.augment = Some(crate::train::augment::Augment::default());
     }
-    a.run.apply(
-        &mut c.seed,
-        &mut c.device,
-        &mut c.log_every,
-        &mut c.checkpoint_every,
-    );
+    a.run.apply(&mut c.run);
     Ok(())
 }
 

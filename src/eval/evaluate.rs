@@ -498,7 +498,7 @@ pub fn evaluate(
 
     let evaluation = Evaluation {
         run: dir.to_path_buf(),
-        dataset: run.config.data.dataset.clone(),
+        dataset: run.config.run.data.dataset.clone(),
         protocol: a.protocol,
         private: run.is_private(),
         epsilon: run.epsilon(),

@@ -42,7 +42,7 @@ impl OpenRun {
         if (d.channels as i64, d.height as i64, d.width as i64) != (c, s, s) {
             return Err(InputError::new(format!(
                 "dataset {} has samples of shape {}×{}×{}, but the run's model makes {c}×{s}×{s}",
-                config.data.dataset, d.channels, d.height, d.width
+                config.run.data.dataset, d.channels, d.height, d.width
             ))
             .into());
         }
@@ -75,7 +75,7 @@ impl OpenRun {
         self.privacy
             .as_ref()
             .map(|p| p.private)
-            .unwrap_or_else(|| self.config.privacy.is_private())
+            .unwrap_or_else(|| self.config.run.privacy.is_private())
     }
 
     /// `labels.len()` synthetic samples `[N, C, H, W]` (CPU, f32) of the given classes, with the

@@ -66,7 +66,7 @@ pub fn sweep(plan: &SweepPlan, out: &Path, options: &SweepOptions) -> anyhow::Re
         classifier_steps: plan.classifier_steps,
         audit_trials: plan.audit_trials,
         threads: (jobs > 1).then(|| (cores / jobs).max(1)),
-        base_seed: plan.base.seed,
+        base_seed: plan.base.run.seed,
         dp_model_config,
     };
 

@@ -5,8 +5,10 @@ use serde::{Deserialize, Serialize};
 
 use super::adam::AdamConfig;
 use super::augment::Augment;
+use super::session::SessionSpec;
 use crate::data::{HoldoutMode, Protocol, SliceAxis, SplitFractions};
 use crate::dp::Clipping;
+use crate::layout::RunKind;
 use crate::model::ModelConfig;
 
 /// How much privacy to spend.
@@ -184,33 +186,31 @@ impl Default for DataConfig {
     }
 }
 
-/// A whole training run.
+/// What every private-training run sets, whatever its model: the data, the privacy budget,
+/// the schedule, the seed, the output cadence and the device. A model's configuration
+/// flattens it, so `config.json` keeps these at its top level.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrainConfig {
+pub struct RunSettings {
     pub data: DataConfig,
-    pub model: ModelConfig,
-    pub optim: OptimConfig,
     pub privacy: PrivacyConfig,
-    /// Epochs: the run takes ⌈epochs / q⌉ discriminator steps, q = batch_size / N.
+    /// Epochs: the run takes ⌈epochs / q⌉ private steps, q = batch_size / N.
     pub epochs: f64,
     /// Expected real batch size (Poisson sampling rate q = batch_size / N).
     pub batch_size: usize,
     /// Seed for reproducible runs; `None` draws noise from a CSPRNG (the secure default).
     pub seed: Option<u64>,
-    /// Write a metrics line every this many discriminator steps.
+    /// Write a metrics line every this many private steps.
     pub log_every: usize,
-    /// Checkpoint every this many discriminator steps (and at the end).
+    /// Checkpoint every this many private steps (and at the end).
     pub checkpoint_every: usize,
     /// `cpu`, `cuda` or `cuda:N`.
     pub device: String,
 }
 
-impl Default for TrainConfig {
+impl Default for RunSettings {
     fn default() -> Self {
         Self {
             data: DataConfig::default(),
-            model: ModelConfig::default(),
-            optim: OptimConfig::default(),
             privacy: PrivacyConfig::default(),
             epochs: 25.0,
             batch_size: 32,
@@ -222,25 +222,13 @@ impl Default for TrainConfig {
     }
 }
 
-impl TrainConfig {
-    /// Checks every field against `dataset_size`; messages name the field.
+impl RunSettings {
+    /// Privacy, batch, epochs and cadence against `dataset_size`; messages name the field.
     pub fn validate(&self, dataset_size: usize) -> Result<(), String> {
-        self.model.validate()?;
         self.privacy.validate()?;
         validate_epochs(self.batch_size, self.epochs, dataset_size)?;
-        if let Some(decay) = self.optim.generator_ema {
-            if !(decay > 0.0 && decay < 1.0) {
-                return Err(format!("generator_ema must be in (0, 1), not {decay}"));
-            }
-        }
-        if let Some(augment) = &self.optim.augment {
-            augment.validate()?;
-        }
-        if self.optim.d_steps_per_g_step == 0 || self.log_every == 0 || self.checkpoint_every == 0 {
-            return Err("d_steps_per_g_step, log_every and checkpoint_every must be ≥ 1".into());
-        }
-        if let Some(a) = &self.optim.adaptive_d_steps {
-            a.validate()?;
+        if self.log_every == 0 || self.checkpoint_every == 0 {
+            return Err("log_every and checkpoint_every must be ≥ 1".into());
         }
         Ok(())
     }
@@ -250,9 +238,55 @@ impl TrainConfig {
         self.batch_size as f64 / dataset_size as f64
     }
 
-    /// Planned discriminator steps: ⌈epochs / q⌉.
+    /// Planned private steps: ⌈epochs / q⌉.
     pub fn planned_steps(&self, dataset_size: usize) -> u64 {
         (self.epochs / self.sample_rate(dataset_size)).ceil() as u64
+    }
+
+    /// What the private-training session needs of these settings for `n` training rows of a
+    /// run of `kind`.
+    pub fn session_spec(&self, n: usize, kind: RunKind) -> SessionSpec {
+        SessionSpec {
+            kind,
+            privacy: self.privacy.clone(),
+            batch_size: self.batch_size,
+            planned_steps: self.planned_steps(n),
+            seed: self.seed,
+            log_every: self.log_every as u64,
+            checkpoint_every: self.checkpoint_every as u64,
+        }
+    }
+}
+
+/// A whole GAN training run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct TrainConfig {
+    #[serde(flatten)]
+    pub run: RunSettings,
+    pub model: ModelConfig,
+    pub optim: OptimConfig,
+}
+
+impl TrainConfig {
+    /// Checks every field against `dataset_size`; messages name the field.
+    pub fn validate(&self, dataset_size: usize) -> Result<(), String> {
+        self.model.validate()?;
+        self.run.validate(dataset_size)?;
+        if let Some(decay) = self.optim.generator_ema {
+            if !(decay > 0.0 && decay < 1.0) {
+                return Err(format!("generator_ema must be in (0, 1), not {decay}"));
+            }
+        }
+        if let Some(augment) = &self.optim.augment {
+            augment.validate()?;
+        }
+        if self.optim.d_steps_per_g_step == 0 {
+            return Err("d_steps_per_g_step must be ≥ 1".into());
+        }
+        if let Some(a) = &self.optim.adaptive_d_steps {
+            a.validate()?;
+        }
+        Ok(())
     }
 }
 

@@ -3,6 +3,9 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
+use serde::de::DeserializeOwned;
+
+use crate::InputError;
 
 /// Writes `contents` to `path` through a temporary file in the same folder and a rename,
 /// creating the folder if needed.
@@ -28,4 +31,29 @@ pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> anyhow::Result
     let mut text = serde_json::to_string_pretty(value)?;
     text.push('\n');
     write_atomic(path, text.as_bytes())
+}
+
+/// The configuration file `--config FILE` names, as a `T` (`what`: "GAN", "classifier").
+pub fn read_config_file<T: DeserializeOwned>(path: &Path, what: &str) -> anyhow::Result<T> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| InputError::new(format!("cannot read --config {}: {e}", path.display())))?;
+    parse_config(&text, path, what)
+}
+
+/// The `config.json` of the run directory `run`, as a `T` (`what`: "GAN", "classifier").
+pub fn read_run_config<T: DeserializeOwned>(run: &Path, what: &str) -> anyhow::Result<T> {
+    let path = run.join("config.json");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| InputError::new(format!("{} is not a run directory: {e}", run.display())))?;
+    parse_config(&text, &path, what)
+}
+
+fn parse_config<T: DeserializeOwned>(text: &str, path: &Path, what: &str) -> anyhow::Result<T> {
+    serde_json::from_str(text).map_err(|e| {
+        InputError::new(format!(
+            "{} is not a valid {what} configuration: {e}",
+            path.display()
+        ))
+        .into()
+    })
 }

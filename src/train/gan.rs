@@ -134,7 +134,7 @@ impl<'a> Gan<'a> {
     /// data), and drive an adaptive n_D.
     fn generator_step(&mut self) -> anyhow::Result<()> {
         let (alpha, device) = (self.config.optim.class_loss_weight, self.device);
-        let batch = [self.config.batch_size as i64];
+        let batch = [self.config.run.batch_size as i64];
         let labels = Tensor::randint(self.config.model.classes, batch, (Kind::Int64, device));
         let images = self.generator.sample(&labels, device);
         let out = self
@@ -200,14 +200,14 @@ impl PrivateModel for Gan<'_> {
                 private_grads(dp, d, params, noise, pairs, options)
             }
             Fakes::PerRow => {
-                let fake = generate(noise, self.config.batch_size as i64);
+                let fake = generate(noise, self.config.run.batch_size as i64);
                 private_grads_per_row(dp, d, params, noise, real.as_ref(), &fake, options)
             }
         }
     }
 
     fn nonprivate_grads(&mut self, indices: &[usize]) -> anyhow::Result<(Vec<Tensor>, StepLosses)> {
-        let batch = [self.config.batch_size as i64];
+        let batch = [self.config.run.batch_size as i64];
         let labels = Tensor::randint(self.config.model.classes, batch, (Kind::Int64, self.device));
         let fake = (
             tch::no_grad(|| self.generator.sample(&labels, self.device)),

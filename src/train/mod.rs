@@ -31,7 +31,7 @@ pub mod session;
 pub mod source;
 pub mod trainer;
 
-pub use config::{DataConfig, OptimConfig, PrivacyConfig, TrainConfig};
+pub use config::{DataConfig, OptimConfig, PrivacyConfig, RunSettings, TrainConfig};
 pub use data::TensorDataset;
 pub use source::{Part, RunData};
 pub use trainer::{train, PrivacyReport, RunOptions, TrainOutcome};

@@ -21,9 +21,9 @@ pub struct PrivacyPlan {
 /// Calibrates σ for the planned steps, or with a fixed σ finds how many steps the budget allows.
 pub fn plan(config: &TrainConfig, dataset_size: usize) -> anyhow::Result<PrivacyPlan> {
     plan_steps(
-        &config.privacy,
-        config.sample_rate(dataset_size),
-        config.planned_steps(dataset_size),
+        &config.run.privacy,
+        config.run.sample_rate(dataset_size),
+        config.run.planned_steps(dataset_size),
     )
 }
 

@@ -27,12 +27,14 @@ use super::run_dir::{prepare_run_dir, progress_bar, read_released_ledger};
 use super::schedule::ScheduleState;
 use super::trainer::RunOptions;
 use crate::dp::{poisson::poisson_sample, step::DpSgd, NoiseSource};
-use crate::layout::RunLayout;
+use crate::layout::{RunKind, RunLayout};
 use crate::InputError;
 
 /// What a session needs of a model's configuration.
 #[derive(Debug, Clone)]
 pub struct SessionSpec {
+    /// What the run trains: its README and release report say what it releases.
+    pub kind: RunKind,
     pub privacy: PrivacyConfig,
     /// Expected batch (q = batch / N) of a private run; the fixed batch of a non-private one.
     pub batch_size: usize,
@@ -160,7 +162,7 @@ impl Session {
         prepare_run_dir(run_dir, resume)?;
         let layout = RunLayout::new(run_dir);
         if !resume {
-            layout.write_readmes()?;
+            layout.write_readmes(spec.kind)?;
             write_json(&run_dir.join("config.json"), config)?;
         }
         if let Some(seed) = spec.seed {
@@ -389,7 +391,8 @@ impl Session {
         Ok(Some(answer))
     }
 
-    /// Writes the model's weights and `privacy.json`; returns the report.
+    /// Writes the model's weights, `privacy.json` and the release report `RELEASE.md`;
+    /// returns the report.
     pub fn finish(mut self, model: &impl PrivateModel) -> anyhow::Result<PrivacyReport> {
         model.save(self.layout.root())?;
         let answer = self.epsilon_answer()?;
@@ -415,6 +418,7 @@ impl Session {
             ledger: self.ledger,
         };
         write_json(&self.layout.root().join("privacy.json"), &report)?;
+        crate::release::write_release_report(&self.layout, &report, self.spec.kind)?;
         if report.stopped_at_budget {
             tracing::warn!(
                 steps = report.steps,

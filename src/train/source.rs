@@ -33,14 +33,14 @@ pub enum Part {
 impl RunData {
     /// Loads the configured dataset at the model's image size and channel count, and splits it.
     pub fn load(config: &TrainConfig) -> anyhow::Result<Self> {
-        let spec = config.data.dataset.as_str();
+        let spec = config.run.data.dataset.as_str();
         let dataset = match synthetic_count(spec)? {
             Some(count) => synthetic(count, config),
             None => {
                 let options = LoadOptions {
                     image_size: usize::try_from(config.model.image_size)
                         .map_err(|_| InputError::new("image size must be positive"))?,
-                    axis: config.data.axis,
+                    axis: config.run.data.axis,
                     channels: usize::try_from(config.model.channels)
                         .map_err(|_| InputError::new("channels must be positive"))?,
                     ..LoadOptions::default()
@@ -50,11 +50,11 @@ impl RunData {
         };
         let mut split = data::split_for(
             &dataset,
-            config.data.protocol,
-            config.data.split,
-            config.data.split_seed,
-            config.data.holdout,
-            config.data.block_small_classes,
+            config.run.data.protocol,
+            config.run.data.split,
+            config.run.data.split_seed,
+            config.run.data.holdout,
+            config.run.data.block_small_classes,
         )?;
         split.fingerprint = Some(dataset.fingerprint());
         Ok(Self { dataset, split })
@@ -161,7 +161,7 @@ fn synthetic(count: usize, config: &TrainConfig) -> Dataset {
         m.classes.max(1) as usize,
         m.channels,
         m.image_size,
-        config.data.split_seed as i64,
+        config.run.data.split_seed as i64,
     );
     let per = (m.channels * m.image_size * m.image_size) as usize;
     let pixels: Vec<f32> = t
@@ -200,7 +200,7 @@ mod tests {
 
     fn config(dataset: &str) -> TrainConfig {
         let mut c = TrainConfig::default();
-        c.data.dataset = dataset.into();
+        c.run.data.dataset = dataset.into();
         c.model.image_size = 16;
         c
     }
@@ -236,7 +236,7 @@ mod tests {
         b.record_split(dir.path(), true).unwrap();
         assert_eq!(a.split, b.split);
         let mut other = config("synthetic:60");
-        other.data.split_seed = 7;
+        other.run.data.split_seed = 7;
         let mut c = RunData::load(&other).unwrap();
         let err = c.record_split(dir.path(), true).unwrap_err();
         assert!(crate::error::is_input_error(&err), "{err:#}");

@@ -1,6 +1,6 @@
 //! Training the ac-GAN with a differentially private discriminator: the data checked, a
 //! private-training [`Session`] opened (plan, run directory, ledger, resume), the [`Gan`] run in
-//! it, and the release report written.
+//! it; the session writes the privacy and release reports.
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -9,10 +9,11 @@ use tch::Device;
 
 use super::config::TrainConfig;
 use super::gan::Gan;
-use super::session::{PrivateModel, Session, SessionSpec};
+use super::session::{PrivateModel, Session};
 use super::source::{Part, RunData};
 use super::TensorDataset;
 use crate::bench::dp_step::parse_device;
+use crate::layout::RunKind;
 use crate::InputError;
 
 pub use super::privacy_report::{privacy_assumptions, PrivacyReport, PRIVACY_UNIT};
@@ -53,7 +54,7 @@ pub fn train(
     }
     let data = &run_data.tensors(Part::Train);
     let device = check_inputs(config, run_data.classes(), data)?;
-    let spec = session_spec(config, data.len());
+    let spec = config.run.session_spec(data.len(), RunKind::Gan);
     let mut session = Session::open(spec, data.len(), run_dir, options.resume, config)?;
     if !options.resume {
         run_data.record_split(run_dir, false)?;
@@ -65,9 +66,7 @@ pub fn train(
     }
     session.log_plan(gan.private_parameters());
     session.run(&mut gan, options)?;
-    let layout = session.layout().clone();
     let report = session.finish(&gan)?;
-    crate::release::write_release_report(&layout, &report, config)?;
     Ok(TrainOutcome {
         run_dir: run_dir.to_path_buf(),
         steps: report.steps,
@@ -75,18 +74,6 @@ pub fn train(
         stopped_at_budget: report.stopped_at_budget,
         seconds: started.elapsed().as_secs_f64(),
     })
-}
-
-/// What the session needs of a GAN's configuration for `n` training rows.
-pub fn session_spec(config: &TrainConfig, n: usize) -> SessionSpec {
-    SessionSpec {
-        privacy: config.privacy.clone(),
-        batch_size: config.batch_size,
-        planned_steps: config.planned_steps(n),
-        seed: config.seed,
-        log_every: config.log_every as u64,
-        checkpoint_every: config.checkpoint_every as u64,
-    }
 }
 
 /// The configuration against the data (classes, image shape, size) and the device.
@@ -112,7 +99,7 @@ fn check_inputs(
         ))
         .into());
     }
-    checked_device(&config.device)
+    checked_device(&config.run.device)
 }
 
 /// `cpu`, `cuda` or `cuda:N`, where CUDA is available.

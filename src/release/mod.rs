@@ -1,5 +1,5 @@
 //! `dpgan release`: the part of a run that its ε covers, copied out, with a release report
-//! written from that part alone (see [`crate::layout`]).
+//! written from that part alone (see [`crate::layout`]); for GAN and classifier runs alike.
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -7,10 +7,14 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::dp::noise::RngKind;
-use crate::layout::{RunLayout, RELEASABLE, RELEASABLE_METRICS};
-use crate::train::files::write_atomic;
+use crate::layout::{RunKind, RunLayout, RELEASABLE_METRICS};
+use crate::train::files::{read_run_config, write_atomic};
 use crate::train::{PrivacyReport, TrainConfig};
 use crate::InputError;
+
+mod report;
+
+pub use report::write_release_report;
 
 /// What `dpgan release` did.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -49,7 +53,8 @@ impl std::fmt::Display for ReleaseOutcome {
     }
 }
 
-/// Copies the releasable part of the finished private run `run` into `out` (new or empty).
+/// Copies the releasable part of the finished private run `run` (a GAN's or a classifier's)
+/// into `out` (new or empty).
 /// Refuses a run that has not finished, one trained without DP, and one whose noise was seeded
 /// (not secure) unless `allow_seeded`.
 pub fn release(run: &Path, out: &Path, allow_seeded: bool) -> anyhow::Result<ReleaseOutcome> {
@@ -78,22 +83,8 @@ pub fn release(run: &Path, out: &Path, allow_seeded: bool) -> anyhow::Result<Rel
         ))
         .into());
     }
-    if crate::classify::is_classifier_run(run) {
-        return Err(InputError::new(format!(
-            "{} is a classifier run: `dpgan release` packages GAN runs only so far; a \
-             classifier's releasable files are classifier.safetensors, config.json, \
-             privacy.json, ledger.json and metrics.jsonl",
-            run.display()
-        ))
-        .into());
-    }
-    let config: TrainConfig = {
-        let path = run.join("config.json");
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| InputError::new(format!("cannot read {}: {e}", path.display())))?;
-        serde_json::from_str(&text)
-            .map_err(|e| InputError::new(format!("{} is not valid: {e}", path.display())))?
-    };
+    let kind = RunKind::of(run);
+    check_config(run, kind)?;
     if out.exists()
         && std::fs::read_dir(out)
             .map(|mut d| d.next().is_some())
@@ -113,13 +104,13 @@ pub fn release(run: &Path, out: &Path, allow_seeded: bool) -> anyhow::Result<Rel
         .map_err(|e| InputError::new(format!("cannot create --out {}: {e}", out.display())))?;
     let mut files = Vec::new();
     let mut dropped = Vec::new();
-    for name in RELEASABLE {
+    for name in kind.releasable() {
         let from = run.join(name);
         let to = out.join(name);
-        match *name {
+        match name {
             "RELEASE.md" => {
                 // Written anew from the released files: older runs have none.
-                write_release_report(&RunLayout::new(out), &report, &config)?;
+                write_release_report(&RunLayout::new(out), &report, kind)?;
                 files.push(PathBuf::from(name));
             }
             "metrics.jsonl" if from.exists() => {
@@ -213,104 +204,12 @@ fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(copied)
 }
 
-/// Writes `RELEASE.md`: the guarantee and what it covers, from `privacy.json` and
-/// `config.json` alone.
-pub fn write_release_report(
-    layout: &RunLayout,
-    report: &PrivacyReport,
-    config: &TrainConfig,
-) -> anyhow::Result<()> {
-    let mut md = String::from("# Release report of a dpgan run\n\n");
-    match report.epsilon {
-        Some(eps) if report.private => {
-            let sigma = report
-                .noise_multiplier
-                .map_or("?".to_string(), |s| format!("{s:.4}"));
-            writeln!(
-                md,
-                "**(ε = {eps:.3}, δ = {:e})-differential privacy** for the files listed below, \
-                 by the {:?} accountant (its conservative bound), over {} DP-SGD steps of the \
-                 discriminator.\n",
-                report.delta,
-                report.accountant,
-                report.ledger.steps()
-            )?;
-            md.push_str("| | |\n|---|---|\n");
-            writeln!(md, "| noise multiplier σ | {sigma} |")?;
-            writeln!(
-                md,
-                "| clipping norm C | {} (a real example and its generated partner, as one) |",
-                report.max_grad_norm
-            )?;
-            writeln!(
-                md,
-                "| sample rate q (Poisson) | {:.6} = batch {} / N = {} |",
-                report.sample_rate, config.batch_size, report.dataset_size
-            )?;
-            writeln!(
-                md,
-                "| steps | {} planned, {} run{} |",
-                report.planned_steps,
-                report.steps,
-                if report.stopped_at_budget {
-                    " (stopped at the budget)"
-                } else {
-                    ""
-                }
-            )?;
-            if report.repeated_steps > 0 {
-                writeln!(
-                    md,
-                    "| steps counted twice after a crash | {} |",
-                    report.repeated_steps
-                )?;
-            }
-            writeln!(
-                md,
-                "| noise source | {} |",
-                match report.rng {
-                    RngKind::Secure => "CSPRNG seeded by the operating system",
-                    RngKind::Seeded => "**seeded: reproducible and NOT secure (tests only)**",
-                }
-            )?;
+/// The run's `config.json` is a valid configuration of its kind.
+fn check_config(run: &Path, kind: RunKind) -> anyhow::Result<()> {
+    match kind {
+        RunKind::Gan => read_run_config::<TrainConfig>(run, "GAN").map(drop),
+        RunKind::Classifier => {
+            read_run_config::<crate::classify::ClassifyConfig>(run, "classifier").map(drop)
         }
-        _ => {
-            md.push_str(
-                "**This run was trained without differential privacy: no ε covers it.** \
-                 Nothing here may be released as private.\n",
-            );
-        }
-    }
-    writeln!(md, "\n## Privacy unit\n\n{}\n", unit_or_default(report))?;
-    md.push_str("## Assumptions\n\n");
-    let assumptions = if report.assumptions.is_empty() {
-        crate::train::trainer::privacy_assumptions()
-    } else {
-        report.assumptions.clone()
-    };
-    for a in &assumptions {
-        writeln!(md, "- {a}")?;
-    }
-    md.push_str(
-        "\n## What ε covers\n\n\
-         The generator (`generator.safetensors`) and anything drawn from it, its sample grids \
-         (`samples/`), the discriminator (`discriminator.safetensors`), the ledger \
-         (`ledger.json`, `privacy.json`), the configuration (`config.json`) and the training \
-         metrics computed from generated data, ε and the expected batch size \
-         (`metrics.jsonl`).\n\n\
-         ## What it does not cover\n\n\
-         The run's `diagnostics/` folder (the training split, losses on real batches, \
-         evaluation and attack results, nearest-real pictures) and `checkpoint/` are not part \
-         of this release.\n\n\
-         ## Samples\n\n![final samples](samples/final.png)\n",
-    );
-    write_atomic(&layout.release_report(), md.as_bytes())
-}
-
-fn unit_or_default(report: &PrivacyReport) -> String {
-    if report.privacy_unit.is_empty() {
-        crate::train::trainer::PRIVACY_UNIT.to_string()
-    } else {
-        report.privacy_unit.clone()
     }
 }

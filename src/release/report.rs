@@ -1,0 +1,141 @@
+//! `RELEASE.md`: the guarantee of a run's release and what it covers, written from
+//! `privacy.json` alone, for a GAN or a classifier run.
+use std::fmt::Write as _;
+
+use crate::dp::noise::RngKind;
+use crate::layout::{RunKind, RunLayout};
+use crate::train::files::write_atomic;
+use crate::train::PrivacyReport;
+
+/// Writes `RELEASE.md` for a run of `kind`: the guarantee and what it covers, from
+/// `privacy.json` alone.
+pub fn write_release_report(
+    layout: &RunLayout,
+    report: &PrivacyReport,
+    kind: RunKind,
+) -> anyhow::Result<()> {
+    let mut md = String::from("# Release report of a dpgan run\n\n");
+    match report.epsilon {
+        Some(eps) if report.private => {
+            let sigma = report
+                .noise_multiplier
+                .map_or("?".to_string(), |s| format!("{s:.4}"));
+            writeln!(
+                md,
+                "**(ε = {eps:.3}, δ = {:e})-differential privacy** for the files listed below, \
+                 by the {:?} accountant (its conservative bound), over {} DP-SGD steps of the \
+                 {}.\n",
+                report.delta,
+                report.accountant,
+                report.ledger.steps(),
+                kind.private_network()
+            )?;
+            md.push_str("| | |\n|---|---|\n");
+            writeln!(md, "| noise multiplier σ | {sigma} |")?;
+            writeln!(
+                md,
+                "| clipping norm C | {} ({}) |",
+                report.max_grad_norm,
+                clipping_unit(kind)
+            )?;
+            writeln!(
+                md,
+                "| sample rate q (Poisson) | {:.6} = batch {} / N = {} |",
+                report.sample_rate,
+                (report.sample_rate * report.dataset_size as f64).round(),
+                report.dataset_size
+            )?;
+            writeln!(
+                md,
+                "| steps | {} planned, {} run{} |",
+                report.planned_steps,
+                report.steps,
+                if report.stopped_at_budget {
+                    " (stopped at the budget)"
+                } else {
+                    ""
+                }
+            )?;
+            if report.repeated_steps > 0 {
+                writeln!(
+                    md,
+                    "| steps counted twice after a crash | {} |",
+                    report.repeated_steps
+                )?;
+            }
+            writeln!(
+                md,
+                "| noise source | {} |",
+                match report.rng {
+                    RngKind::Secure => "CSPRNG seeded by the operating system",
+                    RngKind::Seeded => "**seeded: reproducible and NOT secure (tests only)**",
+                }
+            )?;
+        }
+        _ => {
+            md.push_str(
+                "**This run was trained without differential privacy: no ε covers it.** \
+                 Nothing here may be released as private.\n",
+            );
+        }
+    }
+    writeln!(md, "\n## Privacy unit\n\n{}\n", unit_or_default(report))?;
+    md.push_str("## Assumptions\n\n");
+    let assumptions = if report.assumptions.is_empty() {
+        crate::train::trainer::privacy_assumptions()
+    } else {
+        report.assumptions.clone()
+    };
+    for a in &assumptions {
+        writeln!(md, "- {a}")?;
+    }
+    writeln!(md, "\n## What ε covers\n\n{}\n", covered(kind))?;
+    md.push_str(
+        "## What it does not cover\n\n\
+         The run's `diagnostics/` folder (the training split, losses on real batches, \
+         evaluation and attack results, nearest-real pictures) and `checkpoint/` are not part \
+         of this release.\n",
+    );
+    if kind == RunKind::Gan {
+        md.push_str("\n## Samples\n\n![final samples](samples/final.png)\n");
+    }
+    write_atomic(&layout.release_report(), md.as_bytes())
+}
+
+/// What one clipped per-sample gradient holds.
+fn clipping_unit(kind: RunKind) -> &'static str {
+    match kind {
+        RunKind::Gan => {
+            "per real example, with the generated rows of its step as `optim.fakes` in \
+             `config.json` says"
+        }
+        RunKind::Classifier => "per training example",
+    }
+}
+
+/// The released files ε covers, in words.
+fn covered(kind: RunKind) -> &'static str {
+    match kind {
+        RunKind::Gan => {
+            "The generator (`generator.safetensors`) and anything drawn from it, its sample \
+             grids (`samples/`), the discriminator (`discriminator.safetensors`), the ledger \
+             (`ledger.json`, `privacy.json`), the configuration (`config.json`) and the training \
+             metrics computed from generated data, ε and the expected batch size \
+             (`metrics.jsonl`)."
+        }
+        RunKind::Classifier => {
+            "The classifier (`classifier.safetensors`) and anything computed from it on other \
+             data (its predictions), the ledger (`ledger.json`, `privacy.json`), the \
+             configuration (`config.json`) and the training metrics computed from ε and the \
+             expected batch size (`metrics.jsonl`)."
+        }
+    }
+}
+
+fn unit_or_default(report: &PrivacyReport) -> String {
+    if report.privacy_unit.is_empty() {
+        crate::train::trainer::PRIVACY_UNIT.to_string()
+    } else {
+        report.privacy_unit.clone()
+    }
+}
