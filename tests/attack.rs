@@ -20,19 +20,8 @@ fn ok(o: &std::process::Output) -> Value {
 
 /// A tiny 16×16 run on synthetic discs.
 fn train(out: &Path, extra: &[&str]) {
-    let mut args = vec![
-        "train",
-        "--image-size",
-        "16",
-        "--g-width",
-        "8",
-        "--d-width",
-        "8",
-        "--no-progress",
-        "--json",
-        "--out",
-        out.to_str().unwrap(),
-    ];
+    let mut args = common::TINY_GAN.to_vec();
+    args.extend(["--json", "--out", out.to_str().unwrap()]);
     args.extend(extra);
     ok(&dpgan(&args));
 }

@@ -319,6 +319,47 @@ fn whole_discriminator_matches_brute_force() {
     }
 }
 
+#[test]
+fn a_discriminator_with_frozen_layers_matches_brute_force_on_the_rest() {
+    // Fine-tuning: the ac-GAN at 16 × 16 with its last 3 private layers trainable (the 4×4
+    // convolution and both heads). The tape records those only, and the engine's per-sample
+    // norms and clipped sum over them match single-example backward passes.
+    for kind in KINDS {
+        let mut vs = setup(kind);
+        let cfg = ModelConfig {
+            image_size: 16,
+            classes: 3,
+            discriminator_width: 8,
+            ..ModelConfig::default()
+        };
+        let mut d = Discriminator::new(&vs.root(), &cfg).unwrap();
+        finish(&mut vs, kind);
+        let all = d.all_layers().len();
+        d.freeze_leading(3).unwrap();
+        assert_eq!(d.layers().len(), 3);
+        let frozen: Vec<Tensor> = d.all_layers()[..all - 3]
+            .iter()
+            .flat_map(|l| l.parameters())
+            .collect();
+        assert!(frozen.iter().all(|p| !p.requires_grad()));
+        let x = Tensor::randn([8, 1, 16, 16], (kind, Device::Cpu));
+        let labels = Tensor::from_slice(&[0i64, 1, 2, 0, 1, 2, 2, 1]);
+        let loss = |idx: &Tensor, tape: Option<&mut Tape>| {
+            let y = labels.index_select(0, idx);
+            let out = d.forward(&x.index_select(0, idx), &y, tape);
+            let target = idx.lt(4).to_kind(kind);
+            out.real_fake.binary_cross_entropy_with_logits::<Tensor>(
+                &target,
+                None,
+                None,
+                tch::Reduction::None,
+            ) + out.class_nll(&y).unwrap()
+        };
+        check(&d.layers(), 8, kind, tolerance(kind), &loss);
+        assert!(d.freeze_leading(0).is_err() && d.freeze_leading(all + 1).is_err());
+    }
+}
+
 /// The DCGAN's discriminator reads the class: the same image with another label gets another
 /// logit (an ac-GAN's real/fake logit ignores the label).
 #[test]

@@ -3,18 +3,7 @@ use dpgan::train::{PrivacyReport, TrainConfig, TrainOutcome};
 use privacy_accounting::{Accountant, PrvAccountant};
 
 mod common;
-use common::{dpgan, read};
-
-const TINY: &[&str] = &[
-    "train",
-    "--image-size",
-    "16",
-    "--g-width",
-    "8",
-    "--d-width",
-    "8",
-    "--no-progress",
-];
+use common::{dpgan, read, TINY_GAN as TINY};
 
 /// A tiny run: 120 synthetic 16×16 images, batch 16, unless `extra` says otherwise.
 fn train(extra: &[&str]) -> std::process::Output {

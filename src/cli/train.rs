@@ -50,6 +50,15 @@ pub struct TrainArgs {
     /// image side) of every image the discriminator sees; for small data sets.
     #[arg(long)]
     pub augment: bool,
+    /// Start from the final generator and discriminator of this finished run (pre-trained on
+    /// public data; refused if its data shares samples or subjects with this run's training
+    /// split).
+    #[arg(long, value_name = "RUN_DIR")]
+    pub init_from: Option<std::path::PathBuf>,
+    /// Train only the discriminator's last K private layers (e.g. 2: the ac-GAN's heads); the
+    /// others stay frozen, with no per-sample work and no noise.
+    #[arg(long, value_name = "K")]
+    pub d_trainable_layers: Option<usize>,
     /// Generated examples of a private discriminator step: `paired` (one per real example,
     /// clipped with it) or `per-row` (a fixed number, every row clipped on its own).
     #[arg(long, value_enum)]
@@ -169,6 +178,12 @@ fn apply_overrides(c: &mut TrainConfig, a: &TrainArgs) -> anyhow::Result<()> {
     }
     if a.augment {
         c.optim.augment = Some(crate::train::augment::Augment::default());
+    }
+    if a.init_from.is_some() {
+        c.init_from.clone_from(&a.init_from);
+    }
+    if a.d_trainable_layers.is_some() {
+        c.optim.d_trainable_layers = a.d_trainable_layers;
     }
     a.run.apply(&mut c.run);
     Ok(())

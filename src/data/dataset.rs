@@ -230,29 +230,55 @@ fn parallel_map<T: Sync, R: Send>(
         .collect()
 }
 
+/// A 64-bit FNV-1a hash, fed byte by byte.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    fn eat(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
+
+impl Sample {
+    /// A 64-bit FNV-1a digest of the pixels alone (the sample's content after preprocessing,
+    /// whatever its subject id or label).
+    pub fn digest(&self) -> u64 {
+        let mut h = Fnv::default();
+        self.eat_pixels(&mut h);
+        h.0
+    }
+
+    fn eat_pixels(&self, h: &mut Fnv) {
+        for p in &self.pixels {
+            h.eat(&p.to_bits().to_le_bytes());
+        }
+    }
+}
+
 impl Dataset {
     /// A 64-bit FNV-1a digest (hex) of every sample's subject, label and pixels, in order, and
     /// the class names: two loads with the same digest hold the same data.
     pub fn fingerprint(&self) -> String {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        let mut eat = |bytes: &[u8]| {
-            for &b in bytes {
-                h ^= u64::from(b);
-                h = h.wrapping_mul(0x0000_0100_0000_01b3);
-            }
-        };
+        let mut h = Fnv::default();
         for name in &self.class_names {
-            eat(name.as_bytes());
-            eat(&[0]);
+            h.eat(name.as_bytes());
+            h.eat(&[0]);
         }
         for s in &self.samples {
-            eat(s.subject.as_bytes());
-            eat(&(s.label as u64).to_le_bytes());
-            for p in &s.pixels {
-                eat(&p.to_bits().to_le_bytes());
-            }
+            h.eat(s.subject.as_bytes());
+            h.eat(&(s.label as u64).to_le_bytes());
+            s.eat_pixels(&mut h);
         }
-        format!("{h:016x}")
+        format!("{:016x}", h.0)
     }
 
     /// Number of samples per class, in class order.

@@ -5,7 +5,10 @@
 //!   28 → 14 → 7 → 4 with 4×4, 4×4 and 3×3 stride-2 convolutions, then a 4×4 convolution to
 //!   one real/fake logit; no class head.
 //!
-//! Every layer is a [`PrivateLayer`], so DP-SGD can train it; there is no batch norm.
+//! Every layer is a [`PrivateLayer`], so DP-SGD can train it; there is no batch norm. Leading
+//! layers can be frozen ([`Discriminator::freeze_leading`], for fine-tuning from public
+//! weights): they are neither recorded for the per-sample engine nor trained, so they get no
+//! per-sample work and no noise.
 use tch::{nn, Tensor};
 
 use super::config::{Architecture, ModelConfig, Normalization};
@@ -24,6 +27,27 @@ pub struct Discriminator {
     heads: Option<(Linear, Linear)>,
     /// Classes given as one-hot input channels (the DCGAN), or 0 (the ac-GAN).
     label_channels: i64,
+    /// Private layers (in forward order) that are frozen: the first `frozen`.
+    frozen: usize,
+}
+
+/// Hands the tape to the layers from the first trainable one on, counting calls.
+struct LayerTape<'t> {
+    tape: Option<&'t mut Tape>,
+    next: usize,
+    first_trainable: usize,
+}
+
+impl LayerTape<'_> {
+    fn next(&mut self) -> Option<&mut Tape> {
+        let index = self.next;
+        self.next += 1;
+        if index >= self.first_trainable {
+            self.tape.as_deref_mut()
+        } else {
+            None
+        }
+    }
 }
 
 /// Logits of one forward pass.
@@ -125,7 +149,28 @@ impl Discriminator {
             last,
             heads,
             label_channels,
+            frozen: 0,
         })
+    }
+
+    /// Freezes all but the last `trainable` private layers (all of them train where
+    /// `trainable` is at least their number): frozen weights keep their values, take no
+    /// gradient and are left out of [`Self::layers`] and [`Self::parameters`]. An error if
+    /// `trainable` is 0.
+    pub fn freeze_leading(&mut self, trainable: usize) -> Result<(), String> {
+        let total = self.all_layers().len();
+        if trainable == 0 || trainable > total {
+            return Err(format!(
+                "the discriminator has {total} layers: d_trainable_layers must lie in [1, {total}], got {trainable}"
+            ));
+        }
+        self.frozen = total - trainable;
+        for layer in &self.all_layers()[..self.frozen] {
+            for p in layer.parameters() {
+                let _ = p.set_requires_grad(false);
+            }
+        }
+        Ok(())
     }
 
     /// Forward pass of images `x` `[B, C, H, W]` of classes `labels` `[B]` (int64; read only by
@@ -135,8 +180,13 @@ impl Discriminator {
         &self,
         x: &Tensor,
         labels: &Tensor,
-        mut tape: Option<&mut Tape>,
+        tape: Option<&mut Tape>,
     ) -> DiscriminatorOutput {
+        let mut tape = LayerTape {
+            tape,
+            next: 0,
+            first_trainable: self.frozen,
+        };
         let mut h = if self.label_channels > 0 {
             let size = x.size();
             let maps = labels
@@ -149,13 +199,13 @@ impl Discriminator {
             x.shallow_clone()
         };
         for (conv, norm) in self.convs.iter().zip(&self.norms) {
-            h = conv.forward(&h, tape.as_deref_mut());
+            h = conv.forward(&h, tape.next());
             if let Some(norm) = norm {
-                h = norm.forward(&h, tape.as_deref_mut());
+                h = norm.forward(&h, tape.next());
             }
             h = leaky(&h);
         }
-        let h = self.last.forward(&h, tape.as_deref_mut()).flatten(1, -1);
+        let h = self.last.forward(&h, tape.next()).flatten(1, -1);
         match &self.heads {
             None => DiscriminatorOutput {
                 real_fake: h.squeeze_dim(1),
@@ -163,8 +213,8 @@ impl Discriminator {
             },
             Some((real_fake, class)) => {
                 let h = leaky(&h);
-                let real_fake = real_fake.forward(&h, tape.as_deref_mut()).squeeze_dim(1);
-                let class = class.forward(&h, tape);
+                let real_fake = real_fake.forward(&h, tape.next()).squeeze_dim(1);
+                let class = class.forward(&h, tape.next());
                 DiscriminatorOutput {
                     real_fake,
                     class: Some(class),
@@ -173,8 +223,13 @@ impl Discriminator {
         }
     }
 
-    /// The private layers in forward order (the order the tape records them).
+    /// The trainable private layers in forward order (the order the tape records them).
     pub fn layers(&self) -> Vec<&dyn PrivateLayer> {
+        self.all_layers().split_off(self.frozen)
+    }
+
+    /// Every private layer, frozen or not, in forward order.
+    pub fn all_layers(&self) -> Vec<&dyn PrivateLayer> {
         let mut out: Vec<&dyn PrivateLayer> = Vec::new();
         for (conv, norm) in self.convs.iter().zip(&self.norms) {
             out.push(conv);
@@ -190,7 +245,7 @@ impl Discriminator {
         out
     }
 
-    /// All parameters, in the engine's order.
+    /// The trainable parameters, in the engine's order.
     pub fn parameters(&self) -> Vec<Tensor> {
         self.layers().iter().flat_map(|l| l.parameters()).collect()
     }

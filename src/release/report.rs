@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use crate::dp::noise::RngKind;
 use crate::layout::{RunKind, RunLayout};
 use crate::train::files::write_atomic;
+use crate::train::init::InitProvenance;
 use crate::train::PrivacyReport;
 
 /// Writes `RELEASE.md` for a run of `kind`: the guarantee and what it covers, from
@@ -79,6 +80,9 @@ pub fn write_release_report(
             );
         }
     }
+    if let Some(init) = &report.init {
+        writeln!(md, "\n## Initial weights\n\n{}", init_statement(init))?;
+    }
     writeln!(md, "\n## Privacy unit\n\n{}\n", unit_or_default(report))?;
     md.push_str("## Assumptions\n\n");
     let assumptions = if report.assumptions.is_empty() {
@@ -100,6 +104,28 @@ pub fn write_release_report(
         md.push_str("\n## Samples\n\n![final samples](samples/final.png)\n");
     }
     write_atomic(&layout.release_report(), md.as_bytes())
+}
+
+/// Where a warm-started run's weights began, and why its ledger need not count that.
+fn init_statement(init: &InitProvenance) -> String {
+    let own = match (init.private, init.epsilon) {
+        (true, Some(e)) => format!(
+            "trained with (ε = {e:.3}, δ = {:e}) on its own data",
+            init.delta
+        ),
+        _ => "trained without differential privacy on its own data".into(),
+    };
+    format!(
+        "The networks started from the final weights of the run `{}` (dataset `{}`, \
+         fingerprint {}, {} training samples), {own}. That data was checked to share no \
+         sample and no subject id with this run's training split, so the ε above is this \
+         run's own DP-SGD steps only; the initial data must be public (or released under its \
+         own guarantee) for the released files to be private as a whole.\n",
+        init.run.display(),
+        init.dataset,
+        init.fingerprint.as_deref().unwrap_or("?"),
+        init.train_samples
+    )
 }
 
 /// What one clipped per-sample gradient holds.

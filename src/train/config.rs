@@ -109,6 +109,11 @@ pub struct OptimConfig {
     /// older configurations, which paired them.
     #[serde(default)]
     pub fakes: Fakes,
+    /// Train only the discriminator's last this many private layers (fine-tuning from
+    /// `init_from`); the others are frozen, with no per-sample work and no noise. `null` (and
+    /// absent in older configurations): all of them.
+    #[serde(default)]
+    pub d_trainable_layers: Option<usize>,
 }
 
 /// The generated half of a private discriminator step. Both give the step sensitivity C.
@@ -136,6 +141,7 @@ impl Default for OptimConfig {
             generator_ema: Some(0.999),
             augment: None,
             fakes: Fakes::Paired,
+            d_trainable_layers: None,
         }
     }
 }
@@ -248,6 +254,7 @@ impl RunSettings {
     pub fn session_spec(&self, n: usize, kind: RunKind) -> SessionSpec {
         SessionSpec {
             kind,
+            init: None,
             privacy: self.privacy.clone(),
             batch_size: self.batch_size,
             planned_steps: self.planned_steps(n),
@@ -265,6 +272,10 @@ pub struct TrainConfig {
     pub run: RunSettings,
     pub model: ModelConfig,
     pub optim: OptimConfig,
+    /// A finished run whose generator and discriminator weights this run starts from (public
+    /// pre-training, then private fine-tuning: [`super::init`]); `null` starts from scratch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_from: Option<std::path::PathBuf>,
 }
 
 impl TrainConfig {
@@ -280,8 +291,8 @@ impl TrainConfig {
         if let Some(augment) = &self.optim.augment {
             augment.validate()?;
         }
-        if self.optim.d_steps_per_g_step == 0 {
-            return Err("d_steps_per_g_step must be ≥ 1".into());
+        if self.optim.d_steps_per_g_step == 0 || self.optim.d_trainable_layers == Some(0) {
+            return Err("d_steps_per_g_step and d_trainable_layers must be ≥ 1".into());
         }
         if let Some(a) = &self.optim.adaptive_d_steps {
             a.validate()?;

@@ -62,12 +62,18 @@ impl<'a> Gan<'a> {
         run_dir: &Path,
         device: Device,
     ) -> anyhow::Result<Self> {
-        let vs_g = nn::VarStore::new(device);
-        let vs_d = nn::VarStore::new(device);
+        let mut vs_g = nn::VarStore::new(device);
+        let mut vs_d = nn::VarStore::new(device);
         let generator = Generator::new(&vs_g.root(), &config.model).map_err(InputError::new)?;
-        let discriminator =
+        let mut discriminator =
             Discriminator::new(&vs_d.root(), &config.model).map_err(InputError::new)?;
-        validate(&discriminator.layers())?;
+        validate(&discriminator.all_layers())?;
+        if let Some(init) = &config.init_from {
+            load_init(init, &mut vs_g, &mut vs_d)?;
+        }
+        if let Some(k) = config.optim.d_trainable_layers {
+            discriminator.freeze_leading(k).map_err(InputError::new)?;
+        }
         let d_params = discriminator.parameters();
         let g_params: Vec<Tensor> = vs_g.trainable_variables();
         let vs_release = nn::VarStore::new(device);
@@ -344,4 +350,20 @@ fn shallow(params: &[Tensor]) -> Vec<Tensor> {
 fn secret_labels(noise: &mut NoiseSource, count: i64, classes: i64, device: Device) -> Tensor {
     let labels: Vec<i64> = (0..count).map(|_| noise.integer(0, classes)).collect();
     Tensor::from_slice(&labels).to_device(device)
+}
+
+/// Loads the final weights of the run `init` (checked by [`super::init::check_init`]) into
+/// the generator's and the discriminator's stores.
+fn load_init(init: &Path, vs_g: &mut nn::VarStore, vs_d: &mut nn::VarStore) -> anyhow::Result<()> {
+    let [g, d] = super::init::INIT_WEIGHTS;
+    for (vs, file) in [(vs_g, g), (vs_d, d)] {
+        let path = init.join(file);
+        vs.load(&path).map_err(|e| {
+            InputError::new(format!(
+                "--init-from {}: {file} does not fit this run's model: {e}",
+                init.display()
+            ))
+        })?;
+    }
+    Ok(())
 }

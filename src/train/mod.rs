@@ -10,6 +10,7 @@
 //! - [`d_step`]: one discriminator update, private (real and generated examples clipped in
 //!   pairs) or not.
 //! - [`source`]: the configured dataset and its by-subject split; [`data`]: tensors in.
+//! - [`init`]: warm starts from another run's weights, checked against the private data.
 //! - [`checkpoint`], [`files`]: atomic writes. [`adam`]: the optimiser. [`ema`]: the
 //!   averaged generator that is released.
 pub mod adam;
@@ -22,6 +23,7 @@ pub mod data;
 pub mod ema;
 pub mod files;
 pub mod gan;
+pub mod init;
 pub mod metrics;
 pub mod privacy_plan;
 pub mod privacy_report;

@@ -35,6 +35,10 @@ pub struct PrivacyReport {
     /// What the guarantee takes as given.
     #[serde(default)]
     pub assumptions: Vec<String>,
+    /// Where the initial weights came from, for a warm-started run (not counted in `ledger`:
+    /// they were checked to owe nothing to this run's training data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init: Option<super::init::InitProvenance>,
     pub ledger: Ledger,
 }
 

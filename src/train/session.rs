@@ -20,6 +20,7 @@ use tch::Tensor;
 use super::checkpoint::{self, CheckpointState};
 use super::config::PrivacyConfig;
 use super::files::write_json;
+use super::init::InitProvenance;
 use super::metrics::MetricsFiles;
 use super::privacy_plan::{plan_steps, steps_within_budget, PrivacyPlan};
 use super::privacy_report::{privacy_assumptions, PrivacyReport, PRIVACY_UNIT};
@@ -35,6 +36,8 @@ use crate::InputError;
 pub struct SessionSpec {
     /// What the run trains: its README and release report say what it releases.
     pub kind: RunKind,
+    /// Where a warm-started run's initial weights came from.
+    pub init: Option<InitProvenance>,
     pub privacy: PrivacyConfig,
     /// Expected batch (q = batch / N) of a private run; the fixed batch of a non-private one.
     pub batch_size: usize,
@@ -415,6 +418,7 @@ impl Session {
             repeated_steps: self.ledger.steps().saturating_sub(self.step),
             privacy_unit: PRIVACY_UNIT.to_string(),
             assumptions: privacy_assumptions(),
+            init: self.spec.init.clone(),
             ledger: self.ledger,
         };
         write_json(&self.layout.root().join("privacy.json"), &report)?;

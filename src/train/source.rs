@@ -181,7 +181,7 @@ fn synthetic(count: usize, config: &TrainConfig) -> Dataset {
         .map(|(i, (p, label))| Sample {
             pixels: p.to_vec(),
             label: label as usize,
-            subject: format!("synthetic-{i:05}"),
+            subject: format!("synthetic-s{}-{i:05}", config.run.data.split_seed),
         })
         .collect();
     Dataset {

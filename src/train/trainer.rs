@@ -9,6 +9,7 @@ use tch::Device;
 
 use super::config::TrainConfig;
 use super::gan::Gan;
+use super::init::check_init;
 use super::session::{PrivateModel, Session};
 use super::source::{Part, RunData};
 use super::TensorDataset;
@@ -54,7 +55,10 @@ pub fn train(
     }
     let data = &run_data.tensors(Part::Train);
     let device = check_inputs(config, run_data.classes(), data)?;
-    let spec = config.run.session_spec(data.len(), RunKind::Gan);
+    let mut spec = config.run.session_spec(data.len(), RunKind::Gan);
+    if let Some(init) = &config.init_from {
+        spec.init = Some(check_init(init, config, run_data)?);
+    }
     let mut session = Session::open(spec, data.len(), run_dir, options.resume, config)?;
     if !options.resume {
         run_data.record_split(run_dir, false)?;
@@ -98,6 +102,13 @@ fn check_inputs(
             m.channels, m.image_size, m.image_size
         ))
         .into());
+    }
+    if let Some(k) = config.optim.d_trainable_layers {
+        // The layer count is the architecture's: ask a throwaway discriminator.
+        let vs = tch::nn::VarStore::new(Device::Cpu);
+        crate::model::Discriminator::new(&vs.root(), m)
+            .and_then(|mut d| d.freeze_leading(k))
+            .map_err(InputError::new)?;
     }
     checked_device(&config.run.device)
 }

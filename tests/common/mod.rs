@@ -6,6 +6,19 @@ use std::process::{Command, Output};
 
 use dpgan::train::PrivacyReport;
 
+/// `dpgan train` of a tiny ac-GAN: 16×16 images, generator and discriminator width 8, no
+/// progress bar.
+pub const TINY_GAN: &[&str] = &[
+    "train",
+    "--image-size",
+    "16",
+    "--g-width",
+    "8",
+    "--d-width",
+    "8",
+    "--no-progress",
+];
+
 /// Runs the `dpgan` binary with `args`.
 pub fn dpgan(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dpgan"))

@@ -1,0 +1,138 @@
+//! Warm starts: a GAN run that begins from another finished run's weights (`init_from`), the
+//! path of public pre-training then private fine-tuning.
+//!
+//! The new run's ledger covers its own private steps only, so the initial weights must owe
+//! nothing to its private training data. [`check_init`] refuses an init trained on the same
+//! dataset (same fingerprint: its members are this data; composing its ledger into the new one
+//! is not supported), one whose training subjects include any of this run's training subjects
+//! (by id), and one whose training samples include any of this run's training samples (pixel
+//! for pixel after preprocessing). What was checked, and the init's own privacy, go into
+//! `privacy.json` ([`InitProvenance`]) and `RELEASE.md`.
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::config::TrainConfig;
+use super::files::read_run_config;
+use super::privacy_report::PrivacyReport;
+use super::source::{Part, RunData};
+use crate::InputError;
+
+/// Where a warm-started run's initial weights came from (recorded in `privacy.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InitProvenance {
+    /// The run whose final weights (generator and discriminator) this run started from.
+    pub run: PathBuf,
+    /// That run's dataset, as configured, and the fingerprint of the data it was split from.
+    pub dataset: String,
+    pub fingerprint: Option<String>,
+    /// Its training samples: none of them, and none of their subjects, is in this run's
+    /// training split.
+    pub train_samples: usize,
+    /// Whether that run was trained with DP, and its (ε, δ) (on its own data, not this run's).
+    pub private: bool,
+    pub epsilon: Option<f64>,
+    pub delta: f64,
+}
+
+/// The weights files a warm start reads from the init run.
+pub const INIT_WEIGHTS: [&str; 2] = ["generator.safetensors", "discriminator.safetensors"];
+
+/// Checks that the finished GAN run `init` may initialise a run of `config` on `run_data`
+/// (same model; no shared data or subjects with the training split), and says what it was.
+pub fn check_init(
+    init: &Path,
+    config: &TrainConfig,
+    run_data: &RunData,
+) -> anyhow::Result<InitProvenance> {
+    let refuse = |why: String| -> anyhow::Error {
+        InputError::new(format!("--init-from {}: {why}", init.display())).into()
+    };
+    let init_config: TrainConfig = read_run_config(init, "GAN")?;
+    for file in INIT_WEIGHTS.iter().chain(&["privacy.json"]) {
+        if !init.join(file).exists() {
+            return Err(refuse(format!(
+                "no {file}: only a finished run can be an init"
+            )));
+        }
+    }
+    if init_config.model != config.model {
+        return Err(refuse(format!(
+            "its model ({}) is not this run's ({}); a warm start needs the same networks",
+            serde_json::to_string(&init_config.model)?,
+            serde_json::to_string(&config.model)?
+        )));
+    }
+    let report: PrivacyReport = read_run_file(init, "privacy.json")?;
+    let split = RunData::read_recorded(init)?.ok_or_else(|| {
+        refuse("it recorded no split: its training data cannot be checked".into())
+    })?;
+    if split.fingerprint.as_deref() == Some(run_data.dataset.fingerprint().as_str()) {
+        return Err(refuse(
+            "it was trained on this very dataset (same fingerprint), so its weights depend on \
+             this run's private data and no ledger of this run would count that; initialise \
+             from a run on public data"
+                .into(),
+        ));
+    }
+    let ours: HashSet<&str> = run_data
+        .split
+        .train_subjects
+        .iter()
+        .map(String::as_str)
+        .collect();
+    let shared: Vec<&str> = split
+        .train_subjects
+        .iter()
+        .map(String::as_str)
+        .filter(|s| ours.contains(s))
+        .collect();
+    if !shared.is_empty() {
+        return Err(refuse(format!(
+            "{} of its training subjects are training subjects of this run (e.g. {}): its \
+             data is not public with respect to this run's",
+            shared.len(),
+            shared[..shared.len().min(3)].join(", ")
+        )));
+    }
+    let init_data = RunData::load(&init_config)?;
+    if !split.fits(&init_data.dataset) {
+        return Err(refuse(
+            "its data have changed since it trained: its training samples cannot be checked".into(),
+        ));
+    }
+    let theirs: HashSet<u64> = split
+        .train
+        .iter()
+        .map(|&i| init_data.dataset.samples[i].digest())
+        .collect();
+    let ours = run_data.indices(Part::Train);
+    let same = ours
+        .iter()
+        .filter(|&&i| theirs.contains(&run_data.dataset.samples[i].digest()))
+        .count();
+    if same > 0 {
+        return Err(refuse(format!(
+            "{same} of this run's training samples are among its training samples (the same \
+             pixels): its data is not public with respect to this run's"
+        )));
+    }
+    Ok(InitProvenance {
+        run: init.to_path_buf(),
+        dataset: init_config.run.data.dataset,
+        fingerprint: split.fingerprint,
+        train_samples: split.train.len(),
+        private: report.private,
+        epsilon: report.epsilon,
+        delta: report.delta,
+    })
+}
+
+fn read_run_file<T: serde::de::DeserializeOwned>(run: &Path, name: &str) -> anyhow::Result<T> {
+    let path = run.join(name);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| InputError::new(format!("cannot read {}: {e}", path.display())))?;
+    serde_json::from_str(&text)
+        .map_err(|e| InputError::new(format!("{} is not valid: {e}", path.display())).into())
+}

@@ -1,0 +1,198 @@
+//! Warm starts (`dpgan train --init-from`, `--d-trainable-layers`): pre-train on one dataset,
+//! fine-tune privately on another; the init is checked against the private data, frozen layers
+//! stay as they were (no gradient, no noise), the ledger counts the fine-tuning only, and a
+//! fine-tuning run resumes.
+use std::path::Path;
+
+use dpgan::train::PrivacyReport;
+use tch::Tensor;
+
+mod common;
+use common::{dpgan, read, TINY_GAN};
+
+/// A tiny run on 120 synthetic 16×16 discs drawn with `split_seed` (another seed: other discs,
+/// other subject ids), batch 16, 2 epochs.
+fn train_on(split_seed: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = TINY_GAN.to_vec();
+    args.extend([
+        "--dataset",
+        "synthetic:120",
+        "--split-seed",
+        split_seed,
+        "--batch-size",
+        "16",
+    ]);
+    if !extra.contains(&"--epochs") {
+        args.extend(["--epochs", "2"]);
+    }
+    args.extend(extra);
+    dpgan(&args)
+}
+
+/// The "public" run: seed 1's discs, without DP.
+fn pretrain(dir: &Path) -> std::path::PathBuf {
+    let public = dir.join("public");
+    let o = train_on(
+        "1",
+        &[
+            "--epsilon",
+            "inf",
+            "--seed",
+            "2",
+            "--out",
+            public.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    public
+}
+
+fn discriminator(run: &Path) -> Vec<(String, Tensor)> {
+    let mut t = Tensor::read_safetensors(run.join("discriminator.safetensors")).unwrap();
+    t.sort_by(|a, b| a.0.cmp(&b.0));
+    t
+}
+
+#[test]
+fn fine_tuning_trains_the_last_layers_under_its_own_ledger_and_freezes_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let public = pretrain(dir.path());
+    let fine = dir.path().join("fine");
+    let o = train_on(
+        "0",
+        &[
+            "--epsilon",
+            "5",
+            "--seed",
+            "3",
+            "--init-from",
+            public.to_str().unwrap(),
+            "--d-trainable-layers",
+            "2",
+            "--out",
+            fine.to_str().unwrap(),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+
+    // The heads (real_fake, class) trained; every other layer is the public run's, bit for
+    // bit: no gradient and no noise reached it.
+    let (before, after) = (discriminator(&public), discriminator(&fine));
+    assert_eq!(before.len(), after.len());
+    let mut trainable = 0;
+    for ((name, b), (name_after, a)) in before.iter().zip(&after) {
+        assert_eq!(name, name_after);
+        let head = name.starts_with("real_fake") || name.starts_with("class");
+        let same = b.equal(a);
+        assert_eq!(same, !head, "{name}: unchanged = {same}");
+        if head {
+            trainable += b.numel();
+        }
+    }
+    // The plan's noise-to-signal figure counts the trainable parameters only.
+    assert!(stderr.contains(&format!("(d = {trainable})")), "{stderr}");
+
+    // The ledger counts this run's steps only, and says where the weights came from.
+    let report: PrivacyReport = read(&fine.join("privacy.json"));
+    assert_eq!(report.ledger.steps(), report.steps);
+    assert!(report.epsilon.unwrap() <= 5.0 + 1e-9);
+    let init = report.init.expect("the init is recorded");
+    assert_eq!(init.run, public);
+    assert_eq!(init.dataset, "synthetic:120");
+    assert!(!init.private && init.epsilon.is_none());
+    let split: dpgan::data::Split = read(&public.join("diagnostics/split.json"));
+    assert_eq!(init.train_samples, split.train.len());
+    assert_eq!(init.fingerprint, split.fingerprint);
+    let release = std::fs::read_to_string(fine.join("RELEASE.md")).unwrap();
+    assert!(release.contains("## Initial weights"), "{release}");
+}
+
+#[test]
+fn an_init_that_saw_the_private_data_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let public = pretrain(dir.path());
+    let init = public.to_str().unwrap();
+    // The init's own dataset (same fingerprint), and a dataset of the same discs and subject
+    // ids (the first 100 of them).
+    let out = dir.path().join("refused");
+    let cases: [(&[&str], &str); 5] = [
+        (&["--split-seed", "1"], "this very dataset"),
+        (
+            &["--dataset", "synthetic:100", "--split-seed", "1"],
+            "training subjects",
+        ),
+        (
+            &["--split-seed", "0", "--d-trainable-layers", "0"],
+            "d_trainable_layers",
+        ),
+        (
+            &["--split-seed", "0", "--d-trainable-layers", "99"],
+            "d_trainable_layers must lie in",
+        ),
+        // A model that does not fit the init's weights.
+        (&["--split-seed", "0", "--d-width", "16"], "model"),
+    ];
+    for (extra, expected) in cases {
+        let mut args = vec![
+            "train",
+            "--image-size",
+            "16",
+            "--g-width",
+            "8",
+            "--no-progress",
+            "--batch-size",
+            "16",
+            "--epochs",
+            "1",
+            "--epsilon",
+            "5",
+            "--init-from",
+            init,
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        for (flag, value) in [("--dataset", "synthetic:120"), ("--d-width", "8")] {
+            if !extra.contains(&flag) {
+                args.extend([flag, value]);
+            }
+        }
+        args.extend(extra);
+        let o = dpgan(&args);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains(expected), "{extra:?}: {stderr}");
+        assert!(!out.exists(), "a refused run writes nothing");
+    }
+}
+
+#[test]
+fn a_killed_and_resumed_fine_tuning_run_ends_like_an_uninterrupted_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let public = pretrain(dir.path());
+    let init = public.to_str().unwrap().to_string();
+    let fine_tune = |extra: &[&str]| {
+        let mut args = vec!["--init-from", init.as_str(), "--d-trainable-layers", "3"];
+        args.extend(extra);
+        train_on("0", &args)
+    };
+    let (straight, crashed) = common::kill_and_resume(dir.path(), fine_tune, &["train"]);
+    // The frozen layers are still the init's after the resume.
+    let (public, resumed) = (discriminator(&public), discriminator(&crashed));
+    let frozen = public
+        .iter()
+        .zip(&resumed)
+        .filter(|((_, a), (_, b))| a.equal(b))
+        .count();
+    assert!(
+        frozen > 0 && frozen < public.len(),
+        "{frozen} of {}",
+        public.len()
+    );
+    let report: PrivacyReport = read(&crashed.join("privacy.json"));
+    assert!(report.init.is_some());
+    assert_eq!(
+        read::<PrivacyReport>(&straight.join("privacy.json")).init,
+        report.init
+    );
+}
