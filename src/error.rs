@@ -1,4 +1,5 @@
-//! Errors the library reports, and how they map to exit codes.
+//! The error every module raises for a mistake in the user's input (the CLI maps it, and the
+//! other input errors, to exit code 2: [`crate::cli::is_input_error`]).
 
 /// A mistake in what the user asked for (arguments, files, configuration).
 ///
@@ -11,15 +12,4 @@ impl InputError {
     pub fn new(message: impl Into<String>) -> Self {
         Self(message.into())
     }
-}
-
-/// Whether an error chain was caused by bad user input (exit code 2) rather than a failure.
-pub fn is_input_error(err: &anyhow::Error) -> bool {
-    err.chain().any(|cause| {
-        cause.is::<InputError>()
-            || cause.is::<crate::data::DataError>()
-            || cause
-                .downcast_ref::<privacy_accounting::Error>()
-                .is_some_and(privacy_accounting::Error::is_input_error)
-    })
 }

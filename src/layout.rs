@@ -29,7 +29,7 @@
 //! the root and real-data keys in `metrics.jsonl`; they are still read, with a warning.
 use std::path::{Path, PathBuf};
 
-use crate::train::files::write_atomic;
+use crate::files::write_atomic;
 
 /// The folder of a run that ε does not cover.
 pub const DIAGNOSTICS: &str = "diagnostics";
@@ -54,9 +54,14 @@ pub enum RunKind {
 }
 
 impl RunKind {
-    /// The kind of the run in `dir` (from its `config.json`).
+    /// The kind of the run in `dir`: a classifier where its `config.json` describes a CNN
+    /// (`model.filters`), a GAN otherwise.
     pub fn of(dir: &Path) -> Self {
-        if crate::classify::is_classifier_run(dir) {
+        let classifier = std::fs::read_to_string(dir.join("config.json"))
+            .ok()
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+            .is_some_and(|v| v["model"].get("filters").is_some());
+        if classifier {
             RunKind::Classifier
         } else {
             RunKind::Gan
@@ -304,7 +309,7 @@ mod tests {
         }
         assert!(RunKind::Classifier
             .releasable()
-            .contains(&crate::classify::private::WEIGHTS));
+            .contains(&"classifier.safetensors"));
         for key in ["d_loss_real", "real_batch", "samples_per_s"] {
             assert!(!RELEASABLE_METRICS.contains(&key), "{key}");
         }

@@ -36,7 +36,7 @@ pub fn load_generator(
     run: &Path,
     device: Device,
 ) -> anyhow::Result<(Generator, TrainConfig, nn::VarStore)> {
-    let config: TrainConfig = crate::train::files::read_run_config(run, "GAN")?;
+    let config: TrainConfig = crate::files::read_run_config(run, "GAN")?;
     let weights = run.join("generator.safetensors");
     if !weights.exists() {
         return Err(InputError::new(format!(
@@ -171,8 +171,7 @@ pub fn write_npy(path: &Path, t: &Tensor) -> anyhow::Result<()> {
     out.extend((header.len() as u16).to_le_bytes());
     out.extend(header.as_bytes());
     out.extend(bytes);
-    crate::train::files::write_atomic(path, &out)
-        .with_context(|| format!("writing {}", path.display()))
+    crate::files::write_atomic(path, &out).with_context(|| format!("writing {}", path.display()))
 }
 
 #[cfg(test)]

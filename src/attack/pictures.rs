@@ -45,7 +45,7 @@ pub fn roc_png(
         ));
     }
     let png = plot.encode_png(900, 700)?;
-    crate::train::files::write_atomic(path, &png)?;
+    crate::files::write_atomic(path, &png)?;
     Ok(path.to_path_buf())
 }
 
@@ -81,6 +81,6 @@ pub fn audit_png(curves: &[AuditCurve], path: &Path) -> anyhow::Result<PathBuf> 
         ));
     }
     let png = plot.encode_png(900, 600)?;
-    crate::train::files::write_atomic(path, &png)?;
+    crate::files::write_atomic(path, &png)?;
     Ok(path.to_path_buf())
 }

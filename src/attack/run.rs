@@ -218,7 +218,7 @@ pub fn attack(dir: &Path, options: &AttackOptions, device: Device) -> anyhow::Re
         pictures,
         seconds: start.elapsed().as_secs_f64(),
     };
-    crate::train::files::write_json(&layout.attack(), &report)?;
+    crate::files::write_json(&layout.attack(), &report)?;
     Ok(report)
 }
 

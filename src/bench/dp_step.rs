@@ -19,6 +19,7 @@ use std::process::Command;
 use serde::{Deserialize, Serialize};
 use tch::{nn, Device, Kind, Tensor};
 
+use crate::device::parse_device;
 use crate::dp::{step::DpSgd, Clipping, NoiseSource};
 use crate::model::{Discriminator, ModelConfig};
 use crate::train::d_step::{d_loss, nonprivate_grads, private_grads, LossOptions};
@@ -275,21 +276,6 @@ pub fn run_variant(settings: &DpStepBench, variant: Variant) -> anyhow::Result<V
             _ => None,
         },
     })
-}
-
-/// `cpu`, `cuda` or `cuda:N`.
-pub fn parse_device(text: &str) -> anyhow::Result<Device> {
-    match text {
-        "cpu" => Ok(Device::Cpu),
-        "cuda" => Ok(Device::Cuda(0)),
-        other => match other.strip_prefix("cuda:").and_then(|n| n.parse().ok()) {
-            Some(n) => Ok(Device::Cuda(n)),
-            None => Err(crate::InputError::new(format!(
-                "unknown device `{other}`: use cpu, cuda or cuda:N"
-            ))
-            .into()),
-        },
-    }
 }
 
 fn rss_bytes(field: &str) -> Option<u64> {

@@ -109,6 +109,6 @@ pub fn attack_classifier(
         pictures: BTreeMap::from([("roc".to_string(), roc)]),
         seconds: start.elapsed().as_secs_f64(),
     };
-    crate::train::files::write_json(&layout.attack(), &report)?;
+    crate::files::write_json(&layout.attack(), &report)?;
     Ok(report)
 }

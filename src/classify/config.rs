@@ -84,8 +84,5 @@ impl ClassifyConfig {
 
 /// Whether `dir` holds a classifier run (its configuration describes a CNN).
 pub fn is_classifier_run(dir: &Path) -> bool {
-    std::fs::read_to_string(dir.join("config.json"))
-        .ok()
-        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-        .is_some_and(|v| v["model"].get("filters").is_some())
+    crate::layout::RunKind::of(dir) == crate::layout::RunKind::Classifier
 }

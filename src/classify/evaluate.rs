@@ -33,7 +33,7 @@ pub struct ClassifierEvaluation {
 
 /// Reads a classifier run's configuration, or says it is not one.
 pub fn read_config(run_dir: &Path) -> anyhow::Result<ClassifyConfig> {
-    crate::train::files::read_run_config(run_dir, "classifier")
+    crate::files::read_run_config(run_dir, "classifier")
 }
 
 /// The trained network of a finished classifier run.
@@ -115,7 +115,7 @@ pub fn evaluate_classifier(run_dir: &Path, device: Device) -> anyhow::Result<Cla
         balanced_accuracy: balanced_accuracy(&predicted, &truth).unwrap_or(0.0),
         auroc,
     };
-    crate::train::files::write_json(&RunLayout::new(run_dir).evaluation(), &evaluation)?;
+    crate::files::write_json(&RunLayout::new(run_dir).evaluation(), &evaluation)?;
     Ok(evaluation)
 }
 

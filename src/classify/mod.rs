@@ -20,3 +20,12 @@ pub mod sgd;
 pub use config::{is_classifier_run, ClassifyConfig};
 pub use evaluate::{evaluate_classifier, ClassifierEvaluation};
 pub use run::{train_classifier, ClassifyOutcome};
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_run_layout_releases_the_weights_a_classifier_writes() {
+        let outputs = crate::layout::RunKind::Classifier.outputs();
+        assert!(outputs.contains(&super::private::WEIGHTS), "{outputs:?}");
+    }
+}

@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::config::ClassifyConfig;
 use super::private::DpClassifier;
+use crate::device::checked_device;
 use crate::layout::RunKind;
-use crate::train::session::{PrivateModel, Session};
-use crate::train::trainer::checked_device;
+use crate::train::session::{PrivateModel, Session, SessionSpec};
 use crate::train::{Part, RunData, RunOptions};
 use crate::InputError;
 
@@ -63,7 +63,7 @@ pub fn train_classifier(
     let data = &run_data.tensors(Part::Train);
     config.validate(data.len()).map_err(InputError::new)?;
     let device = checked_device(&config.run.device)?;
-    let spec = config.run.session_spec(data.len(), RunKind::Classifier);
+    let spec = SessionSpec::for_run(&config.run, data.len(), RunKind::Classifier);
     let mut session = Session::open(spec, data.len(), run_dir, options.resume, config)?;
     if !options.resume {
         run_data.record_split(run_dir, false)?;

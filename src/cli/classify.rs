@@ -104,7 +104,7 @@ fn train(a: &ClassifyTrainArgs, quiet: bool) -> anyhow::Result<()> {
 }
 
 pub(crate) fn read_file_config(path: &std::path::Path) -> anyhow::Result<ClassifyConfig> {
-    crate::train::files::read_config_file(path, "classifier")
+    crate::files::read_config_file(path, "classifier")
 }
 
 fn apply_overrides(c: &mut ClassifyConfig, a: &ClassifyTrainArgs) -> anyhow::Result<()> {
@@ -127,7 +127,7 @@ fn apply_overrides(c: &mut ClassifyConfig, a: &ClassifyTrainArgs) -> anyhow::Res
 }
 
 fn evaluate(a: &ClassifyEvaluateArgs) -> anyhow::Result<()> {
-    let device = crate::train::trainer::checked_device(&a.device)?;
+    let device = crate::device::checked_device(&a.device)?;
     let e = classify::evaluate_classifier(&a.run, device)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&e)?);

@@ -340,7 +340,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Bench(BenchArgs {
             target: BenchTarget::ClassifyStep(a),
         }) => {
-            let device = crate::train::trainer::checked_device(&a.device)?;
+            let device = crate::device::checked_device(&a.device)?;
             let r = crate::bench::classify_step::run(a.batch_size, device, a.threads, a.repeats)?;
             if a.json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
@@ -382,7 +382,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 real_cache: a.real_cache.clone(),
                 ..Default::default()
             };
-            let device = crate::bench::dp_step::parse_device(&a.device)?;
+            let device = crate::device::parse_device(&a.device)?;
             let r = crate::eval::evaluate(&a.run, &options, device)?;
             emit(&r, a.json)?;
             Ok(())
@@ -402,7 +402,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 seed: a.seed,
                 ..Default::default()
             };
-            let device = crate::bench::dp_step::parse_device(&a.device)?;
+            let device = crate::device::parse_device(&a.device)?;
             let r = if crate::classify::is_classifier_run(&a.run) {
                 crate::classify::attack::attack_classifier(&a.run, &options, device)?
             } else {
@@ -451,7 +451,7 @@ fn bench_dp_step(args: &DpStepArgs) -> Result<()> {
         println!("{}", serde_json::to_string(&r)?);
         return Ok(());
     }
-    dp_step::parse_device(&args.device)?;
+    crate::device::parse_device(&args.device)?;
     let child_args: Vec<String> = [
         "bench",
         "dp-step",
@@ -595,9 +595,21 @@ fn emit<T: serde::Serialize + std::fmt::Display>(report: &T, json: bool) -> Resu
 
 /// The process exit code for an error: 2 for bad input, 1 for any other failure.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
-    if crate::error::is_input_error(err) {
+    if is_input_error(err) {
         2
     } else {
         1
     }
+}
+
+/// Whether an error chain was caused by bad user input (exit code 2) rather than a failure:
+/// an [`InputError`](crate::InputError), a data error, or an accountant's input error.
+pub fn is_input_error(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause.is::<crate::InputError>()
+            || cause.is::<crate::data::DataError>()
+            || cause
+                .downcast_ref::<privacy_accounting::Error>()
+                .is_some_and(privacy_accounting::Error::is_input_error)
+    })
 }

@@ -99,7 +99,7 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<()> {
         dp_model,
     };
     let out = a.out.clone().unwrap_or_else(|| {
-        PathBuf::from("runs").join(format!("sweep-{}", super::train::timestamp()))
+        PathBuf::from("runs").join(format!("sweep-{}", super::run_args::timestamp()))
     });
     let outcome = sweep(&plan, &out, &SweepOptions { jobs: a.jobs })?;
     if a.json {

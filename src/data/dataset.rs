@@ -92,48 +92,6 @@ impl LoadOptions {
     }
 }
 
-/// Where a dataset comes from: a name dpgan knows or a folder/manifest.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DatasetSource {
-    /// The 3-class brain MRI / head CT / chest CT set built by `scripts/fetch-default-dataset.sh`.
-    Default,
-    /// Fashion-MNIST from Debian's `dataset-fashion-mnist`.
-    FashionMnist,
-    /// A folder holding `manifest.csv`, or a manifest file.
-    Path(PathBuf),
-}
-
-impl DatasetSource {
-    pub fn parse(spec: &str) -> Self {
-        match spec {
-            "default" => Self::Default,
-            "fashion-mnist" => Self::FashionMnist,
-            path => Self::Path(PathBuf::from(path)),
-        }
-    }
-
-    /// A short name for reports and file names.
-    pub fn name(&self) -> String {
-        match self {
-            Self::Default => "default".into(),
-            Self::FashionMnist => "fashion-mnist".into(),
-            Self::Path(p) => p
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "dataset".into()),
-        }
-    }
-}
-
-/// Loads `default`, `fashion-mnist`, or a folder / manifest path.
-pub fn load_dataset(spec: &str, options: &LoadOptions) -> Result<Dataset> {
-    match DatasetSource::parse(spec) {
-        DatasetSource::Default => super::default_dataset::load_default_dataset_with(options),
-        DatasetSource::FashionMnist => super::fashion_mnist::load_fashion_mnist(options),
-        DatasetSource::Path(p) => load_folder(&p, options).map(|(d, _)| d),
-    }
-}
-
 /// The manifest file of a dataset folder (or the path itself if it is a file).
 pub fn manifest_path(path: &Path) -> PathBuf {
     if path.is_dir() {
@@ -345,6 +303,5 @@ mod tests {
             ..LoadOptions::default()
         };
         assert!(bad.validate().is_err());
-        assert!(DatasetSource::parse("fashion-mnist") == DatasetSource::FashionMnist);
     }
 }

@@ -1,6 +1,6 @@
 //! The data layer's error: every variant names the file (or the dataset) and what is wrong.
 //!
-//! All of these are mistakes in the user's input, so [`crate::error::is_input_error`] maps them
+//! All of these are mistakes in the user's input, so [`crate::cli::is_input_error`] maps them
 //! to exit code 2.
 use std::path::{Path, PathBuf};
 

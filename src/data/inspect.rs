@@ -15,8 +15,9 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use super::dataset::{load_dataset, load_folder, Dataset, DatasetSource, LoadOptions};
+use super::dataset::{load_folder, Dataset, LoadOptions};
 use super::error::Result;
+use super::registry::{load_dataset, DatasetSource};
 use super::split::{split_for, HoldoutMode, Protocol, Split, SplitFractions};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

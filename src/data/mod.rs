@@ -5,7 +5,8 @@
 //!   model size → [−1, 1].
 //! - [`manifest`], [`dataset`], [`split`]: a folder + `manifest.csv` → [`Dataset`] of
 //!   [`Sample`]s → [`Split`] by subject.
-//! - [`default_dataset`], [`fashion_mnist`]: the built-in datasets.
+//! - [`default_dataset`], [`fashion_mnist`]: the built-in datasets; [`registry`]: the names
+//!   `--dataset` takes, and their loaders.
 //! - [`inspect`], [`png_grid`]: `dpgan data inspect`.
 //!
 //! The trainer calls [`load_dataset`] (or [`load_default_dataset`]), [`split_by_subject`] and
@@ -21,14 +22,16 @@ pub mod nifti_write;
 pub mod normalize;
 pub mod orientation;
 pub mod png_grid;
+pub mod registry;
 pub mod resize;
 pub mod slicing;
 pub mod split;
 pub mod volume;
 
-pub use dataset::{load_dataset, load_folder, Dataset, DatasetSource, LoadOptions, Sample};
+pub use dataset::{load_folder, Dataset, LoadOptions, Sample};
 pub use default_dataset::load_default_dataset;
 pub use error::DataError;
+pub use registry::{load_dataset, DatasetSource};
 pub use slicing::SliceAxis;
 pub use split::{
     benchmark_split, split, split_by_subject, split_by_subject_with, split_for, HoldoutMode,

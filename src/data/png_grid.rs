@@ -35,7 +35,7 @@ pub fn write_class_grid(
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| DataError::io(parent, e))?;
     }
-    crate::train::files::write_atomic(path, &bytes)
+    crate::files::write_atomic(path, &bytes)
         .map_err(|e| DataError::bad_file(path, format!("could not write PNG ({e:#})")))?;
     Ok(crate::picture::grid_size(
         tiles.len(),

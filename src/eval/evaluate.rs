@@ -414,7 +414,7 @@ fn utility(
             balanced: real_bal.clone(),
             accuracy: real_acc.clone(),
         };
-        crate::train::files::write_json(path, &record)?;
+        crate::files::write_json(path, &record)?;
     }
     let (real_mean, syn_mean) = (mean(&real_bal), mean(&syn_bal));
     let mut present: Vec<i64> = truth.clone();
@@ -515,7 +515,7 @@ pub fn evaluate(
         pictures,
         seconds: start.elapsed().as_secs_f64(),
     };
-    crate::train::files::write_json(&layout.evaluation(), &evaluation)?;
+    crate::files::write_json(&layout.evaluation(), &evaluation)?;
     Ok(evaluation)
 }
 

@@ -42,7 +42,7 @@ pub fn nearest_real_png(
         }
     }
     let png = crate::picture::encode_grid(&tiles, h, w, per_row)?;
-    crate::train::files::write_atomic(path, &png)?;
+    crate::files::write_atomic(path, &png)?;
     Ok(path.to_path_buf())
 }
 
@@ -111,6 +111,6 @@ pub fn embedding_png(
         ));
     }
     let png = plot.encode_png(900, 700)?;
-    crate::train::files::write_atomic(path, &png)?;
+    crate::files::write_atomic(path, &png)?;
     Ok(path.to_path_buf())
 }

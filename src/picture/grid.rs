@@ -178,7 +178,7 @@ pub fn write_labelled_grid_png(
     row_labels: &[String],
 ) -> anyhow::Result<()> {
     let bytes = labelled_grid_png(images, cols, row_labels)?;
-    crate::train::files::write_atomic(path, &bytes)
+    crate::files::write_atomic(path, &bytes)
 }
 
 #[cfg(test)]

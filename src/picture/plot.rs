@@ -7,7 +7,7 @@
 //! font. Points with a NaN or infinite coordinate (or a non-positive one on a log axis) are
 //! skipped: lines join the remaining points. Drawing never panics on data; an image too small to
 //! hold the axes, or an explicit range that is not finite (or not positive on a log axis), is an
-//! error. Bytes go to disk with `crate::train::files::write_atomic`.
+//! error. Bytes go to disk with `crate::files::write_atomic`.
 pub use super::canvas::Marker;
 use super::canvas::{Canvas, Rect, Rgb};
 use super::text;

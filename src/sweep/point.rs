@@ -190,7 +190,7 @@ pub fn run_point(point: &Point, out: &Path, settings: &PointSettings) -> Row {
     };
     if let Err(e) = std::fs::create_dir_all(&dir)
         .map_err(anyhow::Error::from)
-        .and_then(|_| crate::train::files::write_json(&dir.join("row.json"), &row))
+        .and_then(|_| crate::files::write_json(&dir.join("row.json"), &row))
     {
         tracing::error!("cannot record {}: {e:#}", dir.display());
     }

@@ -8,8 +8,8 @@ use tch::{Device, Kind, Tensor};
 use super::plan::SweepPlan;
 use super::point::Row;
 use super::table::{display_table, markdown_of, RELEASED_COLUMNS};
+use crate::files::write_atomic;
 use crate::picture::{encode_labelled_grid, palette, Marker, Plot, Series, Style};
-use crate::train::files::write_atomic;
 
 /// Samples per point in the side-by-side grid.
 const GRID_SAMPLES: usize = 8;

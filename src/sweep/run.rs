@@ -47,13 +47,13 @@ pub fn sweep(plan: &SweepPlan, out: &Path, options: &SweepOptions) -> anyhow::Re
             .into());
         }
     }
-    crate::train::files::write_json(&plan_path, plan)?;
+    crate::files::write_json(&plan_path, plan)?;
     let base_config = out.join("base-config.json");
-    crate::train::files::write_json(&base_config, &plan.base)?;
+    crate::files::write_json(&base_config, &plan.base)?;
     let dp_model_config = match &plan.dp_model {
         Some(config) => {
             let path = out.join("dp-model-config.json");
-            crate::train::files::write_json(&path, config)?;
+            crate::files::write_json(&path, config)?;
             Some(path)
         }
         None => None,

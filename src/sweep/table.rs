@@ -2,7 +2,7 @@
 use std::path::Path;
 
 use super::point::Row;
-use crate::train::files::write_atomic;
+use crate::files::write_atomic;
 
 const COLUMNS: [&str; 19] = [
     "epsilon_target",
@@ -92,7 +92,7 @@ pub fn write_tables(rows: &[Row], out: &Path) -> anyhow::Result<()> {
         csv.write_record(&c)?;
     }
     write_atomic(&out.join("table.csv"), &csv.into_inner()?)?;
-    crate::train::files::write_json(&out.join("table.json"), &rows)?;
+    crate::files::write_json(&out.join("table.json"), &rows)?;
     write_atomic(&out.join("table.md"), markdown(rows).as_bytes())
 }
 

@@ -10,7 +10,7 @@ use privacy_accounting::Ledger;
 use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
-use super::files::write_json;
+use crate::files::write_json;
 use crate::InputError;
 
 /// The non-tensor part of a checkpoint.

@@ -5,10 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::adam::AdamConfig;
 use super::augment::Augment;
-use super::session::SessionSpec;
 use crate::data::{HoldoutMode, Protocol, SliceAxis, SplitFractions};
 use crate::dp::Clipping;
-use crate::layout::RunKind;
 use crate::model::ModelConfig;
 
 /// How much privacy to spend.
@@ -247,21 +245,6 @@ impl RunSettings {
     /// Planned private steps: ⌈epochs / q⌉.
     pub fn planned_steps(&self, dataset_size: usize) -> u64 {
         (self.epochs / self.sample_rate(dataset_size)).ceil() as u64
-    }
-
-    /// What the private-training session needs of these settings for `n` training rows of a
-    /// run of `kind`.
-    pub fn session_spec(&self, n: usize, kind: RunKind) -> SessionSpec {
-        SessionSpec {
-            kind,
-            init: None,
-            privacy: self.privacy.clone(),
-            batch_size: self.batch_size,
-            planned_steps: self.planned_steps(n),
-            seed: self.seed,
-            log_every: self.log_every as u64,
-            checkpoint_every: self.checkpoint_every as u64,
-        }
     }
 }
 

@@ -9,32 +9,13 @@
 //! for pixel after preprocessing). What was checked, and the init's own privacy, go into
 //! `privacy.json` ([`InitProvenance`]) and `RELEASE.md`.
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
-
-use serde::{Deserialize, Serialize};
+use std::path::Path;
 
 use super::config::TrainConfig;
-use super::files::read_run_config;
-use super::privacy_report::PrivacyReport;
+use super::privacy_report::{InitProvenance, PrivacyReport};
 use super::source::{Part, RunData};
+use crate::files::read_run_config;
 use crate::InputError;
-
-/// Where a warm-started run's initial weights came from (recorded in `privacy.json`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct InitProvenance {
-    /// The run whose final weights (generator and discriminator) this run started from.
-    pub run: PathBuf,
-    /// That run's dataset, as configured, and the fingerprint of the data it was split from.
-    pub dataset: String,
-    pub fingerprint: Option<String>,
-    /// Its training samples: none of them, and none of their subjects, is in this run's
-    /// training split.
-    pub train_samples: usize,
-    /// Whether that run was trained with DP, and its (ε, δ) (on its own data, not this run's).
-    pub private: bool,
-    pub epsilon: Option<f64>,
-    pub delta: f64,
-}
 
 /// The weights files a warm start reads from the init run.
 pub const INIT_WEIGHTS: [&str; 2] = ["generator.safetensors", "discriminator.safetensors"];

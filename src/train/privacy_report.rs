@@ -1,5 +1,7 @@
 //! `privacy.json`: what a private run spent, how it was accounted, and what the guarantee
 //! takes as given.
+use std::path::PathBuf;
+
 use privacy_accounting::Ledger;
 use serde::{Deserialize, Serialize};
 
@@ -38,8 +40,25 @@ pub struct PrivacyReport {
     /// Where the initial weights came from, for a warm-started run (not counted in `ledger`:
     /// they were checked to owe nothing to this run's training data).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub init: Option<super::init::InitProvenance>,
+    pub init: Option<InitProvenance>,
     pub ledger: Ledger,
+}
+
+/// Where a warm-started run's initial weights came from (recorded in `privacy.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InitProvenance {
+    /// The run whose final weights (generator and discriminator) this run started from.
+    pub run: PathBuf,
+    /// That run's dataset, as configured, and the fingerprint of the data it was split from.
+    pub dataset: String,
+    pub fingerprint: Option<String>,
+    /// Its training samples: none of them, and none of their subjects, is in this run's
+    /// training split.
+    pub train_samples: usize,
+    /// Whether that run was trained with DP, and its (ε, δ) (on its own data, not this run's).
+    pub private: bool,
+    pub epsilon: Option<f64>,
+    pub delta: f64,
 }
 
 /// The privacy unit, as recorded in `privacy.json`.

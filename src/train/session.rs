@@ -18,16 +18,14 @@ use serde::Serialize;
 use tch::Tensor;
 
 use super::checkpoint::{self, CheckpointState};
-use super::config::PrivacyConfig;
-use super::files::write_json;
-use super::init::InitProvenance;
+use super::config::{PrivacyConfig, RunSettings};
 use super::metrics::MetricsFiles;
 use super::privacy_plan::{plan_steps, steps_within_budget, PrivacyPlan};
-use super::privacy_report::{privacy_assumptions, PrivacyReport, PRIVACY_UNIT};
+use super::privacy_report::{privacy_assumptions, InitProvenance, PrivacyReport, PRIVACY_UNIT};
 use super::run_dir::{prepare_run_dir, progress_bar, read_released_ledger};
 use super::schedule::ScheduleState;
-use super::trainer::RunOptions;
 use crate::dp::{poisson::poisson_sample, step::DpSgd, NoiseSource};
+use crate::files::write_json;
 use crate::layout::{RunKind, RunLayout};
 use crate::InputError;
 
@@ -47,6 +45,33 @@ pub struct SessionSpec {
     pub seed: Option<u64>,
     pub log_every: u64,
     pub checkpoint_every: u64,
+}
+
+impl SessionSpec {
+    /// What the session needs of a run's settings for `n` training rows of a run of `kind`.
+    pub fn for_run(run: &RunSettings, n: usize, kind: RunKind) -> Self {
+        Self {
+            kind,
+            init: None,
+            privacy: run.privacy.clone(),
+            batch_size: run.batch_size,
+            planned_steps: run.planned_steps(n),
+            seed: run.seed,
+            log_every: run.log_every as u64,
+            checkpoint_every: run.checkpoint_every as u64,
+        }
+    }
+}
+
+/// How to run a session (not part of the run's configuration).
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Continue the run in the directory from its last checkpoint.
+    pub resume: bool,
+    /// Show a progress bar.
+    pub progress: bool,
+    /// Test hook: abort the process right after the checkpoint of this step, as a crash would.
+    pub halt_after_step: Option<u64>,
 }
 
 /// The batch of one update, as the model's metrics may count it.
@@ -422,7 +447,7 @@ impl Session {
             ledger: self.ledger,
         };
         write_json(&self.layout.root().join("privacy.json"), &report)?;
-        crate::release::write_release_report(&self.layout, &report, self.spec.kind)?;
+        super::release_report::write_release_report(&self.layout, &report, self.spec.kind)?;
         if report.stopped_at_budget {
             tracing::warn!(
                 steps = report.steps,

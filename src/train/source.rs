@@ -128,7 +128,7 @@ impl RunData {
             }
         }
         let path = layout.split();
-        super::files::write_atomic(&path, serde_json::to_string_pretty(&self.split)?.as_bytes())
+        crate::files::write_atomic(&path, serde_json::to_string_pretty(&self.split)?.as_bytes())
     }
 }
 
@@ -239,14 +239,14 @@ mod tests {
         other.run.data.split_seed = 7;
         let mut c = RunData::load(&other).unwrap();
         let err = c.record_split(dir.path(), true).unwrap_err();
-        assert!(crate::error::is_input_error(&err), "{err:#}");
+        assert!(crate::cli::is_input_error(&err), "{err:#}");
     }
 
     #[test]
     fn bad_synthetic_specs_are_input_errors() {
         for spec in ["synthetic:x", "synthetic:2"] {
             let err = RunData::load(&config(spec)).unwrap_err();
-            assert!(crate::error::is_input_error(&err), "{spec}: {err:#}");
+            assert!(crate::cli::is_input_error(&err), "{spec}: {err:#}");
         }
     }
 }

@@ -10,10 +10,10 @@ use tch::Device;
 use super::config::TrainConfig;
 use super::gan::Gan;
 use super::init::check_init;
-use super::session::{PrivateModel, Session};
+use super::session::{PrivateModel, RunOptions, Session, SessionSpec};
 use super::source::{Part, RunData};
 use super::TensorDataset;
-use crate::bench::dp_step::parse_device;
+use crate::device::checked_device;
 use crate::layout::RunKind;
 use crate::InputError;
 
@@ -27,17 +27,6 @@ pub struct TrainOutcome {
     pub epsilon: Option<f64>,
     pub stopped_at_budget: bool,
     pub seconds: f64,
-}
-
-/// How to run the trainer (not part of the run's configuration).
-#[derive(Debug, Clone, Default)]
-pub struct RunOptions {
-    /// Continue the run in the directory from its last checkpoint.
-    pub resume: bool,
-    /// Show a progress bar.
-    pub progress: bool,
-    /// Test hook: abort the process right after the checkpoint of this step, as a crash would.
-    pub halt_after_step: Option<u64>,
 }
 
 /// Trains on the training split of `run_data` into `run_dir` (created; must not hold another
@@ -55,7 +44,7 @@ pub fn train(
     }
     let data = &run_data.tensors(Part::Train);
     let device = check_inputs(config, run_data.classes(), data)?;
-    let mut spec = config.run.session_spec(data.len(), RunKind::Gan);
+    let mut spec = SessionSpec::for_run(&config.run, data.len(), RunKind::Gan);
     if let Some(init) = &config.init_from {
         spec.init = Some(check_init(init, config, run_data)?);
     }
@@ -111,13 +100,4 @@ fn check_inputs(
             .map_err(InputError::new)?;
     }
     checked_device(&config.run.device)
-}
-
-/// `cpu`, `cuda` or `cuda:N`, where CUDA is available.
-pub fn checked_device(name: &str) -> anyhow::Result<Device> {
-    let device = parse_device(name)?;
-    if device != Device::Cpu && !tch::Cuda::is_available() {
-        return Err(InputError::new(format!("device {name}: CUDA is not available")).into());
-    }
-    Ok(device)
 }

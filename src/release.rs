@@ -7,14 +7,12 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::dp::noise::RngKind;
+use crate::files::{read_run_config, write_atomic};
 use crate::layout::{RunKind, RunLayout, RELEASABLE_METRICS};
-use crate::train::files::{read_run_config, write_atomic};
 use crate::train::{PrivacyReport, TrainConfig};
 use crate::InputError;
 
-mod report;
-
-pub use report::write_release_report;
+pub use crate::train::release_report::write_release_report;
 
 /// What `dpgan release` did.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -121,7 +119,7 @@ pub fn release(run: &Path, out: &Path, allow_seeded: bool) -> anyhow::Result<Rel
             }
             "ledger.json" if !from.exists() => {
                 // Older runs: the ledger is in privacy.json.
-                crate::train::files::write_json(&to, &report.ledger)?;
+                crate::files::write_json(&to, &report.ledger)?;
                 files.push(PathBuf::from(name));
             }
             _ if from.is_dir() => {

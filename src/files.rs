@@ -1,4 +1,5 @@
-//! Writing run files so that a crash never leaves a half-written one.
+//! Run files: written so that a crash never leaves a half-written one (bottom floor: every
+//! module may use it), and configurations read with errors that name the file.
 use std::io::Write;
 use std::path::Path;
 

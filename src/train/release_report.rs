@@ -2,11 +2,10 @@
 //! `privacy.json` alone, for a GAN or a classifier run.
 use std::fmt::Write as _;
 
+use super::privacy_report::{InitProvenance, PrivacyReport};
 use crate::dp::noise::RngKind;
+use crate::files::write_atomic;
 use crate::layout::{RunKind, RunLayout};
-use crate::train::files::write_atomic;
-use crate::train::init::InitProvenance;
-use crate::train::PrivacyReport;
 
 /// Writes `RELEASE.md` for a run of `kind`: the guarantee and what it covers, from
 /// `privacy.json` alone.
