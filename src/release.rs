@@ -47,7 +47,7 @@ impl std::fmt::Display for ReleaseOutcome {
                 self.dropped_metrics.join(", ")
             )?;
         }
-        write!(f, "not released: diagnostics/ and checkpoint/")
+        writeln!(f, "not released: diagnostics/ and checkpoint/")
     }
 }
 
