@@ -427,7 +427,7 @@ fn html(page: &Page, released_pictures: &[&Picture], diagnostic_pictures: &[&Pic
     let mut html = String::from(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>dpgan sweep report</title>\
          <style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;line-height:1.4}\
-         table{border-collapse:collapse;font-size:0.85em}td,th{border:1px solid #bbb;padding:3px 6px;text-align:right}\
+         .scroll{overflow-x:auto}table{border-collapse:collapse;font-size:0.85em}td,th{border:1px solid #bbb;padding:3px 6px;text-align:right}\
          img{max-width:100%;border:1px solid #ddd}.warn{color:#a00}\
          section{padding:0.2em 1.2em 1em;margin:1.5em 0;border-radius:6px}\
          .released{border:3px solid #2a7a2a;background:#f3faf3}\
@@ -495,7 +495,8 @@ const DIAGNOSTICS_NOTE: &str = "Everything below was computed from the real data
     do not hand it on as private.";
 
 fn html_table(header: &[&str], body: &[Vec<String>]) -> String {
-    let mut html = String::from("<table><tr>");
+    // A wide table scrolls inside its section instead of running past its border.
+    let mut html = String::from("<div class=\"scroll\"><table><tr>");
     for h in header {
         html.push_str(&format!("<th>{}</th>", escape(h)));
     }
@@ -508,7 +509,7 @@ fn html_table(header: &[&str], body: &[Vec<String>]) -> String {
         }
         html.push_str("</tr>");
     }
-    html.push_str("</table>");
+    html.push_str("</table></div>");
     html
 }
 
