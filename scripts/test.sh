@@ -14,6 +14,9 @@ step "test data (nibabel's test files, the default dataset; fetched once into da
 scripts/fetch-test-data.sh
 scripts/fetch-default-dataset.sh
 
+step "Slurm (Debian packages, for the one-node cluster of tests/slurm.rs; installed once)"
+scripts/slurm-up.sh --install-only
+
 step "formatting"
 cargo fmt --all -- --check
 

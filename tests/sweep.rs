@@ -4,35 +4,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
 fn args(out: &Path) -> Vec<String> {
-    [
-        "sweep",
-        "--epsilons",
-        "2,inf",
-        "--dataset",
-        "synthetic:60",
-        "--image-size",
-        "16",
-        "--g-width",
-        "8",
-        "--d-width",
-        "8",
-        "--epochs",
-        "2",
-        "--batch-size",
-        "8",
-        "--classifier-steps",
-        "20",
-        "--audit-trials",
-        "50",
-        "--seed",
-        "3",
-        "--out",
-        out.to_str().unwrap(),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
+    common::tiny_sweep("2,inf", out)
 }
 
 #[test]

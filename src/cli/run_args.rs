@@ -93,9 +93,9 @@ impl RunArgs {
 
     /// `--out`, or `runs/<prefix><timestamp>`.
     pub fn out_or_default(&self, prefix: &str) -> PathBuf {
-        self.out
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("runs").join(format!("{prefix}{}", timestamp())))
+        self.out.clone().unwrap_or_else(|| {
+            PathBuf::from("runs").join(format!("{prefix}{}", crate::files::timestamp()))
+        })
     }
 
     /// How the trainer runs: resuming or not, a progress bar unless quiet or printing JSON.
@@ -105,42 +105,5 @@ impl RunArgs {
             progress: !(quiet || self.no_progress || self.json),
             halt_after_step: self.halt_after_step,
         }
-    }
-}
-
-/// `YYYYMMDD-HHMMSS` (UTC) for default run folders.
-pub(crate) fn timestamp() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timestamps_sort_and_have_the_right_shape() {
-        let t = timestamp();
-        assert_eq!(t.len(), 15);
-        assert!(t.starts_with("20"));
     }
 }

@@ -3,21 +3,50 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::sweep::{parse_epsilons, points, sweep, SweepOptions, SweepPlan};
+use crate::sweep::slurm::{Queue, SlurmOptions};
+use crate::sweep::{parse_epsilons, points, status, sweep, SweepOptions, SweepOutcome, SweepPlan};
 use crate::train::TrainConfig;
 use crate::InputError;
 
 #[derive(Debug, Args)]
 pub struct SweepArgs {
     /// ε budgets, comma-separated; `inf` trains the non-private baseline (e.g. 1,3,10,inf).
-    #[arg(long, value_name = "LIST")]
-    pub epsilons: String,
+    #[arg(
+        long,
+        value_name = "LIST",
+        required_unless_present_any = ["status", "cancel", "point", "report_only"]
+    )]
+    pub epsilons: Option<String>,
     /// Replicates of each ε (with a --seed, replicate r trains with seed + r).
     #[arg(long, default_value_t = 1)]
     pub seeds: u32,
-    /// Points run at once, each in its own processes.
+    /// Points run at once, each in its own processes (with Slurm: the array's `%` throttle).
     #[arg(long, default_value_t = 1)]
     pub jobs: usize,
+    /// Where the points run: here, as child processes, or as a Slurm job array (one task per
+    /// pending point, then a report job).
+    #[arg(long, value_enum, default_value_t = Executor::Local)]
+    pub executor: Executor,
+    #[command(flatten)]
+    pub slurm: SlurmArgs,
+    /// With Slurm: wait until the sweep's jobs have left the queue, then print the table.
+    #[arg(long)]
+    pub wait: bool,
+    /// Print where each point of the sweep in --out stands (done, running, queued, pending,
+    /// failed), from the point folders and, for Slurm, `squeue`.
+    #[arg(long, conflicts_with_all = ["cancel", "point", "report_only"])]
+    pub status: bool,
+    /// Cancel the Slurm jobs of the sweep in --out.
+    #[arg(long, conflicts_with_all = ["point", "report_only"])]
+    pub cancel: bool,
+    /// Run point INDEX of the sweep recorded in --out, as a local sweep would (what each task of
+    /// a Slurm array runs).
+    #[arg(long, value_name = "INDEX", conflicts_with = "report_only")]
+    pub point: Option<usize>,
+    /// Write the table and the report of the sweep in --out from what its points recorded
+    /// (what the Slurm report job runs).
+    #[arg(long)]
+    pub report_only: bool,
     /// Base training configuration (JSON, the schema of a run's config.json).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -61,8 +90,66 @@ pub struct SweepArgs {
     pub json: bool,
 }
 
+/// Where a sweep's points run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Executor {
+    Local,
+    Slurm,
+}
+
+/// What `sbatch` is asked for with `--executor slurm`.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Slurm (with --executor slurm)")]
+pub struct SlurmArgs {
+    /// The `sbatch` to call (`squeue` and `scancel` are taken from the same folder).
+    #[arg(long, value_name = "PATH", default_value = "sbatch")]
+    pub sbatch: PathBuf,
+    /// Partition of every job.
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// Account charged for every job.
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Time limit of each point's task (`90`, `1:30:00`, `1-00:00:00`).
+    #[arg(long, value_name = "LIMIT")]
+    pub time: Option<String>,
+    /// CPUs of each point's task (also its libtorch threads).
+    #[arg(long, value_name = "N")]
+    pub cpus_per_task: Option<u32>,
+    /// Memory of each point's task (`16G`).
+    #[arg(long)]
+    pub mem: Option<String>,
+    /// Generic resources of each point's task (`gpu:1`).
+    #[arg(long)]
+    pub gres: Option<String>,
+    /// An extra `#SBATCH` line for each point's task (repeatable), e.g. `--qos=short`.
+    #[arg(long, value_name = "LINE")]
+    pub sbatch_line: Vec<String>,
+}
+
+impl SlurmArgs {
+    fn options(&self) -> SlurmOptions {
+        SlurmOptions {
+            sbatch: self.sbatch.clone(),
+            partition: self.partition.clone(),
+            account: self.account.clone(),
+            time: self.time.clone(),
+            cpus_per_task: self.cpus_per_task,
+            mem: self.mem.clone(),
+            gres: self.gres.clone(),
+            extra: self.sbatch_line.clone(),
+        }
+    }
+}
+
 pub fn run(a: &SweepArgs) -> anyhow::Result<()> {
-    let epsilons = parse_epsilons(&a.epsilons)?;
+    if a.status || a.cancel || a.point.is_some() || a.report_only {
+        return recorded_sweep(a);
+    }
+    let Some(epsilons) = &a.epsilons else {
+        return Err(InputError::new("--epsilons is required").into());
+    };
+    let epsilons = parse_epsilons(epsilons)?;
     if a.jobs == 0 || a.seeds == 0 {
         return Err(InputError::new("--jobs and --seeds must be ≥ 1").into());
     }
@@ -99,9 +186,134 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<()> {
         dp_model,
     };
     let out = a.out.clone().unwrap_or_else(|| {
-        PathBuf::from("runs").join(format!("sweep-{}", super::run_args::timestamp()))
+        PathBuf::from("runs").join(format!("sweep-{}", crate::files::timestamp()))
     });
-    let outcome = sweep(&plan, &out, &SweepOptions { jobs: a.jobs })?;
+    let outcome = match a.executor {
+        Executor::Local => sweep(&plan, &out, &SweepOptions { jobs: a.jobs })?,
+        Executor::Slurm => match submit(a, &plan, &out)? {
+            Some(outcome) => outcome,
+            None => return Ok(()),
+        },
+    };
+    print_outcome(a, &outcome)
+}
+
+/// `--status`, `--cancel`, `--point` and `--report-only`: on the sweep recorded in --out.
+fn recorded_sweep(a: &SweepArgs) -> anyhow::Result<()> {
+    let Some(out) = &a.out else {
+        return Err(InputError::new(
+            "--status, --cancel, --point and --report-only need --out (the sweep's folder)",
+        )
+        .into());
+    };
+    let options = a.slurm.options();
+    if a.status {
+        let plan = crate::sweep::run::read_plan(out)?;
+        let subs = crate::sweep::slurm::submissions(out)?;
+        let queue = if subs.is_empty() {
+            Queue::default()
+        } else {
+            Queue::read(&options)?
+        };
+        let statuses = status::statuses(&plan, out, Some((&subs, &queue)));
+        if a.json {
+            println!("{}", serde_json::to_string_pretty(&statuses)?);
+        } else {
+            print!("{}", status::text(&statuses));
+        }
+        return Ok(());
+    }
+    if a.cancel {
+        crate::sweep::run::read_plan(out)?;
+        let cancelled = crate::sweep::slurm::cancel(out, &options)?;
+        if cancelled.is_empty() {
+            println!("no job of the sweep in {} is in the queue", out.display());
+        } else {
+            println!("cancelled job(s) {}", cancelled.join(", "));
+        }
+        return Ok(());
+    }
+    if let Some(index) = a.point {
+        // Under Slurm the task's CPUs are its libtorch threads.
+        let threads = std::env::var("SLURM_CPUS_PER_TASK")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok());
+        let row = crate::sweep::run::run_recorded_point(out, index, threads)?;
+        if a.json {
+            println!("{}", serde_json::to_string_pretty(&row)?);
+        }
+        if let Some(e) = &row.error {
+            anyhow::bail!("point {index} failed: {e}");
+        }
+        return Ok(());
+    }
+    let outcome = crate::sweep::run::report_recorded(out)?;
+    print_outcome(a, &outcome)
+}
+
+/// `--executor slurm`: records the plan, submits the points neither done nor queued as one
+/// array and the report job after it; with --wait, waits for both and returns the outcome.
+fn submit(
+    a: &SweepArgs,
+    plan: &SweepPlan,
+    out: &std::path::Path,
+) -> anyhow::Result<Option<SweepOutcome>> {
+    let options = a.slurm.options();
+    options.check()?;
+    let out = std::path::absolute(out)?;
+    crate::sweep::run::record_plan(plan, &out, None)?;
+    let subs = crate::sweep::slurm::submissions(&out)?;
+    let queue = Queue::read(&options)?;
+    let statuses = status::statuses(plan, &out, Some((&subs, &queue)));
+    let todo = status::to_submit(&statuses);
+    if todo.is_empty() {
+        let busy = statuses
+            .iter()
+            .filter(|s| matches!(s.state, status::State::Running | status::State::Queued))
+            .count();
+        if busy == 0 {
+            eprintln!("every point is done: writing the table and the report");
+            return Ok(Some(crate::sweep::run::report_recorded(&out)?));
+        }
+        eprintln!(
+            "nothing to submit: {busy} point(s) still queued or running (dpgan sweep --status --out {})",
+            out.display()
+        );
+    } else {
+        let exe = std::env::current_exe()?;
+        let s = crate::sweep::slurm::submit(&out, &exe, &todo, a.jobs, &options)?;
+        eprintln!(
+            "submitted job array {} ({} point(s), {} at a time; logs in {}) and report job {} after it
+scripts: {}
+status: dpgan sweep --status --out {}",
+            s.array_job,
+            s.points.len(),
+            a.jobs.max(1),
+            out.join("logs").display(),
+            s.report_job,
+            crate::sweep::slurm::folder(&out).display(),
+            out.display()
+        );
+    }
+    if !a.wait {
+        return Ok(None);
+    }
+    let jobs: Vec<String> = crate::sweep::slurm::submissions(&out)?
+        .into_iter()
+        .flat_map(|s| [s.array_job, s.report_job])
+        .collect();
+    while {
+        let queue = Queue::read(&options)?;
+        jobs.iter().any(|j| queue.has_job(j))
+    } {
+        std::thread::sleep(std::time::Duration::from_secs(2));
+    }
+    Ok(Some(crate::sweep::run::report_recorded(&out)?))
+}
+
+/// The table, one line a finished point, and the report's path; an error when points failed.
+fn print_outcome(a: &SweepArgs, outcome: &SweepOutcome) -> anyhow::Result<()> {
+    let out = &outcome.out;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&outcome)?);
     } else {

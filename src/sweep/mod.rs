@@ -5,11 +5,16 @@
 //! - [`point`]: one point as child processes, resumable; its table row.
 //! - [`table`]: CSV, JSON and Markdown tables.
 //! - [`report`]: the plots and the self-contained HTML (and Markdown) report.
-//! - [`run`]: the command, `--jobs` points at a time.
+//! - [`run`]: the command, `--jobs` points at a time; one recorded point; the report of what
+//!   the points recorded.
+//! - [`slurm`]: the same points as a Slurm job array, and a report job after it.
+//! - [`status`]: where each point stands.
 pub mod plan;
 pub mod point;
 pub mod report;
 pub mod run;
+pub mod slurm;
+pub mod status;
 pub mod table;
 
 pub use plan::{parse_epsilons, points, SweepPlan};

@@ -69,7 +69,7 @@ pub struct Row {
 }
 
 impl Row {
-    fn failed(point: &Point, run_dir: &Path, error: String, seconds: f64) -> Self {
+    pub(crate) fn failed(point: &Point, run_dir: &Path, error: String, seconds: f64) -> Self {
         Self {
             epsilon_target: point.epsilon_label(),
             replicate: point.replicate,
@@ -123,9 +123,13 @@ pub struct PointSettings {
 
 /// The recorded row of a point, if it finished.
 pub fn finished(point: &Point, out: &Path) -> Option<Row> {
+    recorded(point, out).filter(Row::is_done)
+}
+
+/// The row a point recorded (done or failed), if any.
+pub fn recorded(point: &Point, out: &Path) -> Option<Row> {
     let text = std::fs::read_to_string(point.dir(out).join("row.json")).ok()?;
-    let row: Row = serde_json::from_str(&text).ok()?;
-    row.is_done().then_some(row)
+    serde_json::from_str(&text).ok()
 }
 
 /// Runs (or finishes) one point and records its row; a failure becomes a `failed` row.

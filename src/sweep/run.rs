@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 use super::plan::{Point, SweepPlan};
-use super::point::{finished, run_point, PointSettings, Row};
+use super::point::{finished, recorded, run_point, PointSettings, Row};
 use crate::InputError;
 
 /// How to run a sweep.
@@ -25,15 +25,57 @@ pub struct SweepOutcome {
 }
 
 /// Records the plan in `out/sweep.json` (or checks it matches the one there), runs the points
-/// not yet done, and writes the table and the report.
+/// not yet done here, `options.jobs` at a time, and writes the table and the report.
 pub fn sweep(plan: &SweepPlan, out: &Path, options: &SweepOptions) -> anyhow::Result<SweepOutcome> {
+    let jobs = options.jobs.max(1);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let settings = record_plan(plan, out, (jobs > 1).then(|| (cores / jobs).max(1)))?;
+
+    let total = plan.points.len();
+    let mut rows: Vec<Option<Row>> = plan.points.iter().map(|p| finished(p, out)).collect();
+    let todo: VecDeque<(usize, Point)> = plan
+        .points
+        .iter()
+        .cloned()
+        .enumerate()
+        .filter(|(i, _)| rows[*i].is_none())
+        .collect();
+    let skipped = total - todo.len();
+    if skipped > 0 {
+        tracing::info!("{skipped} of {total} point(s) already done: not redone");
+    }
+    let queue = Mutex::new(todo);
+    let results = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| loop {
+                let next = queue.lock().expect("queue").pop_front();
+                let Some((i, point)) = next else { break };
+                let row = run_logged(i, total, &point, out, &settings);
+                results.lock().expect("results").push((i, row));
+            });
+        }
+    });
+    for (i, row) in results.into_inner().expect("results") {
+        rows[i] = Some(row);
+    }
+    let rows: Vec<Row> = rows.into_iter().flatten().collect();
+    finish(plan, rows, out)
+}
+
+/// Writes `out/sweep.json` and the configurations the points' child processes read, after
+/// checking that a plan already there has the same settings; returns how to run a point.
+/// `threads`: libtorch threads of each child (None: libtorch's default).
+pub fn record_plan(
+    plan: &SweepPlan,
+    out: &Path,
+    threads: Option<usize>,
+) -> anyhow::Result<PointSettings> {
     std::fs::create_dir_all(out)
         .map_err(|e| InputError::new(format!("cannot create --out {}: {e}", out.display())))?;
     let plan_path = out.join("sweep.json");
-    if let Ok(text) = std::fs::read_to_string(&plan_path) {
-        let recorded: SweepPlan = serde_json::from_str(&text).map_err(|e| {
-            InputError::new(format!("{} is not a sweep plan: {e}", plan_path.display()))
-        })?;
+    if plan_path.is_file() {
+        let recorded = read_plan(out)?;
         if recorded.base != plan.base
             || recorded.classifier_steps != plan.classifier_steps
             || recorded.audit_trials != plan.audit_trials
@@ -58,69 +100,78 @@ pub fn sweep(plan: &SweepPlan, out: &Path, options: &SweepOptions) -> anyhow::Re
         }
         None => None,
     };
-    let jobs = options.jobs.max(1);
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let settings = PointSettings {
+    Ok(PointSettings {
         exe: std::env::current_exe()?,
         base_config,
         classifier_steps: plan.classifier_steps,
         audit_trials: plan.audit_trials,
-        threads: (jobs > 1).then(|| (cores / jobs).max(1)),
+        threads,
         base_seed: plan.base.run.seed,
         dp_model_config,
-    };
+    })
+}
 
+/// The plan recorded in `out/sweep.json`.
+pub fn read_plan(out: &Path) -> anyhow::Result<SweepPlan> {
+    let path = out.join("sweep.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        InputError::new(format!(
+            "{}: {e} (is --out the folder of a sweep?)",
+            path.display()
+        ))
+    })?;
+    Ok(serde_json::from_str(&text)
+        .map_err(|e| InputError::new(format!("{} is not a sweep plan: {e}", path.display())))?)
+}
+
+/// Runs point `index` of the sweep recorded in `out` (what each task of a Slurm array runs):
+/// the same child processes, in the same point folder, as a local sweep. A point already done
+/// is not redone. `threads`: libtorch threads of its children.
+pub fn run_recorded_point(out: &Path, index: usize, threads: Option<usize>) -> anyhow::Result<Row> {
+    let plan = read_plan(out)?;
     let total = plan.points.len();
-    let mut rows: Vec<Option<Row>> = plan.points.iter().map(|p| finished(p, out)).collect();
-    let todo: VecDeque<(usize, Point)> = plan
+    let point = plan.points.get(index).ok_or_else(|| {
+        InputError::new(format!(
+            "--point {index}: the sweep in {} has points 0 to {}",
+            out.display(),
+            total.saturating_sub(1)
+        ))
+    })?;
+    if let Some(row) = finished(point, out) {
+        tracing::info!(
+            "point {index} ({}) is already done: not redone",
+            point.name()
+        );
+        return Ok(row);
+    }
+    let settings = record_plan(&plan, out, threads)?;
+    Ok(run_logged(index, total, point, out, &settings))
+}
+
+/// Rows as recorded in the point folders (a point with none is a failed row saying so), then
+/// the table and the report: what a sweep's report job writes, whoever ran the points.
+pub fn report_recorded(out: &Path) -> anyhow::Result<SweepOutcome> {
+    let plan = read_plan(out)?;
+    let rows = plan
         .points
         .iter()
-        .cloned()
-        .enumerate()
-        .filter(|(i, _)| rows[*i].is_none())
+        .map(|p| {
+            recorded(p, out).unwrap_or_else(|| {
+                Row::failed(
+                    p,
+                    &p.dir(out).join("run"),
+                    "no result: the point never ran, or was killed before it finished".into(),
+                    0.0,
+                )
+            })
+        })
         .collect();
-    let skipped = total - todo.len();
-    if skipped > 0 {
-        tracing::info!("{skipped} of {total} point(s) already done: not redone");
-    }
-    let queue = Mutex::new(todo);
-    let results = Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..jobs {
-            scope.spawn(|| loop {
-                let next = queue.lock().expect("queue").pop_front();
-                let Some((i, point)) = next else { break };
-                tracing::info!(
-                    "point {} of {total}: ε = {}, replicate {}",
-                    i + 1,
-                    point.epsilon_label(),
-                    point.replicate
-                );
-                let row = run_point(&point, out, &settings);
-                match &row.error {
-                    None => tracing::info!(
-                        "point ε = {} rep {} done in {:.0} s: utility ratio {}, best attack AUC {}",
-                        row.epsilon_target,
-                        row.replicate,
-                        row.wall_seconds,
-                        row.utility_ratio
-                            .map_or("n/a".into(), |u| format!("{u:.3}")),
-                        row.best_auc.map_or("n/a".into(), |a| format!("{a:.3}"))
-                    ),
-                    Some(e) => tracing::error!(
-                        "point ε = {} rep {} failed: {e}",
-                        row.epsilon_target,
-                        row.replicate
-                    ),
-                }
-                results.lock().expect("results").push((i, row));
-            });
-        }
-    });
-    for (i, row) in results.into_inner().expect("results") {
-        rows[i] = Some(row);
-    }
-    let rows: Vec<Row> = rows.into_iter().flatten().collect();
+    finish(&plan, rows, out)
+}
+
+/// Writes the table and the report of `rows`.
+fn finish(plan: &SweepPlan, rows: Vec<Row>, out: &Path) -> anyhow::Result<SweepOutcome> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     super::table::write_tables(&rows, out)?;
     let machine = machine_description(cores);
     let report = super::report::write_report(plan, &rows, out, &machine)?;
@@ -131,6 +182,34 @@ pub fn sweep(plan: &SweepPlan, out: &Path, options: &SweepOptions) -> anyhow::Re
         report,
         failed,
     })
+}
+
+/// Runs one point, logging its start and its outcome.
+fn run_logged(i: usize, total: usize, point: &Point, out: &Path, settings: &PointSettings) -> Row {
+    tracing::info!(
+        "point {} of {total}: ε = {}, replicate {}",
+        i + 1,
+        point.epsilon_label(),
+        point.replicate
+    );
+    let row = run_point(point, out, settings);
+    match &row.error {
+        None => tracing::info!(
+            "point ε = {} rep {} done in {:.0} s: utility ratio {}, best attack AUC {}",
+            row.epsilon_target,
+            row.replicate,
+            row.wall_seconds,
+            row.utility_ratio
+                .map_or("n/a".into(), |u| format!("{u:.3}")),
+            row.best_auc.map_or("n/a".into(), |a| format!("{a:.3}"))
+        ),
+        Some(e) => tracing::error!(
+            "point ε = {} rep {} failed: {e}",
+            row.epsilon_target,
+            row.replicate
+        ),
+    }
+    row
 }
 
 /// "2 CPU cores (model name), no CUDA" or similar.

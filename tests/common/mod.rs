@@ -19,6 +19,28 @@ pub const TINY_GAN: &[&str] = &[
     "--no-progress",
 ];
 
+/// `dpgan sweep` of the tiny ac-GAN at `epsilons` (e.g. `2,inf`) on 60 synthetic examples into
+/// `out`: two epochs of batch 8, 20 classifier steps, 50 audit trials, seed 3.
+pub fn tiny_sweep(epsilons: &str, out: &Path) -> Vec<String> {
+    let mut a = vec!["sweep", "--epsilons", epsilons, "--dataset", "synthetic:60"];
+    a.extend(&TINY_GAN[1..7]);
+    a.extend([
+        "--epochs",
+        "2",
+        "--batch-size",
+        "8",
+        "--classifier-steps",
+        "20",
+        "--audit-trials",
+        "50",
+        "--seed",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    a.into_iter().map(String::from).collect()
+}
+
 /// Runs the `dpgan` binary with `args`.
 pub fn dpgan(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dpgan"))
