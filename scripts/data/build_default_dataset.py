@@ -7,17 +7,15 @@ every written file.
 """
 
 import argparse
-import csv
 import gzip
-import hashlib
-import json
 import plistlib
 import re
 import shutil
 from pathlib import Path
 
-import nibabel as nib
 import numpy as np
+
+from dataset_out import save, write_manifest
 
 LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
 
@@ -68,13 +66,6 @@ def read_cranium(folder):
     return data, affine
 
 
-def save(data, affine, path):
-    img = nib.Nifti1Image(np.asarray(data), affine)
-    img.header.set_xyzt_units("mm")
-    img.set_qform(affine, code=1)
-    img.set_sform(affine, code=1)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nib.save(img, path)
 
 
 def main():
@@ -114,12 +105,7 @@ def main():
         add(f"chest_ct/{name}.nii.gz", "chest_ct", f"pyradiomics-{name}", "CT",
             f"pypi:pyradiomics-3.0.1/data/{name}_image.nrrd")
 
-    with open(out / "manifest.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=["path", "label", "subject", "modality", "source"])
-        w.writeheader()
-        w.writerows(rows)
-    sums = {r["path"]: hashlib.sha256((out / r["path"]).read_bytes()).hexdigest() for r in rows}
-    (out / "SOURCES.json").write_text(json.dumps({"files": sums, "rows": rows}, indent=2) + "\n")
+    write_manifest(out, rows)
 
 
 if __name__ == "__main__":
