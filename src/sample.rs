@@ -97,11 +97,17 @@ pub fn sample(
         SampleFormat::Png => {
             for (i, label) in labels.iter().enumerate() {
                 let path = out.join(format!("sample-{i:05}-class{label}.png"));
-                crate::picture::write_grid_png(&path, &images.narrow(0, i as i64, 1), 1)?;
+                crate::picture::write_labelled_grid_png(
+                    &path,
+                    &images.narrow(0, i as i64, 1),
+                    1,
+                    &[],
+                )?;
                 files.push(path);
             }
             let grid = out.join("grid.png");
-            crate::picture::write_grid_png(&grid, &images.narrow(0, 0, count.min(64) as i64), 8)?;
+            let first = images.narrow(0, 0, count.min(64) as i64);
+            crate::picture::write_labelled_grid_png(&grid, &first, 8, &[])?;
             files.push(grid);
         }
         SampleFormat::Nifti => {

@@ -5,7 +5,7 @@ use std::path::Path;
 use serde_json::Value;
 
 mod common;
-use common::dpgan;
+use common::{assert_chart_png, dpgan, png_size};
 
 fn ok(o: &std::process::Output) -> Value {
     assert!(
@@ -99,7 +99,7 @@ fn a_leaky_control_is_caught_by_at_least_one_attack() {
         "no attack caught the leaky control: {:?}",
         aucs(&report)
     );
-    assert!(run.join("diagnostics/attack/roc.png").is_file());
+    assert_chart_png(&run.join("diagnostics/attack/roc.png"));
     assert!(run.join("diagnostics/attack.json").is_file());
     // a non-private run has no bound to be within
     assert!(report["within_bound"].is_null());
@@ -122,13 +122,14 @@ fn a_leaky_control_is_caught_by_at_least_one_attack() {
         assert!((0.0..=1.0).contains(&v), "{key} = {v}");
     }
     assert!(eval["fidelity"]["frechet"].as_f64().unwrap() >= 0.0);
-    for picture in [
-        "diagnostics/evaluation/embedding.png",
-        "diagnostics/evaluation/nearest.png",
-        "diagnostics/evaluation.json",
-    ] {
-        assert!(run.join(picture).is_file(), "{picture} missing");
-    }
+    assert!(run.join("diagnostics/evaluation.json").is_file());
+    assert_chart_png(&run.join("diagnostics/evaluation/embedding.png"));
+    // synthetic samples over their nearest real ones: a grayscale grid of ≥ 64 px tiles
+    let (w, h, channels) = png_size(&run.join("diagnostics/evaluation/nearest.png"));
+    assert!(
+        w >= 4 * 64 && h >= 2 * 64 && channels == 1,
+        "{w}×{h}×{channels}"
+    );
 }
 
 #[test]
@@ -185,6 +186,8 @@ fn every_attack_on_a_dp_run_stays_under_the_bound() {
     // The engine audit at the run's σ, with the run's own noise, is under its bound.
     let audit = &report["gradient_audit"][0];
     assert_eq!(audit["under_bound"], Value::Bool(true), "{audit}");
+    assert_chart_png(&run.join("diagnostics/attack/roc.png"));
+    assert_chart_png(&run.join("diagnostics/attack/gradient-audit.png"));
 }
 
 /// The conditional DCGAN goes through the whole pipeline: training at 28 × 28, evaluation, and

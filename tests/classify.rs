@@ -7,7 +7,7 @@ use dpgan::train::PrivacyReport;
 use privacy_accounting::{Accountant, PrvAccountant};
 
 mod common;
-use common::{dpgan, read};
+use common::{assert_chart_png, dpgan, read};
 
 /// A small run: 200 synthetic 16×16 images, batch 32, C = 1, lr 0.5, unless `extra` says
 /// otherwise.
@@ -109,7 +109,7 @@ fn a_classifier_at_epsilon_3_stays_within_budget_and_is_evaluated() {
         .attacks
         .iter()
         .all(|a| a.bound_tpr_at_fpr_0_001.is_some()));
-    assert!(out.join("diagnostics/attack/roc.png").exists());
+    assert_chart_png(&out.join("diagnostics/attack/roc.png"));
 
     // `dpgan release` packages the classifier: its weights, ledger, configuration and
     // metrics under the run's ε, and nothing from diagnostics/ or checkpoint/.

@@ -5,6 +5,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
+use common::{assert_chart_png, png_size};
 
 fn args(out: &Path) -> Vec<String> {
     common::tiny_sweep("2,inf", out)
@@ -85,9 +86,51 @@ fn a_killed_sweep_resumes_without_redoing_finished_points() {
     ] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
+    for chart in ["utility.png", "attacks.png", "fidelity.png"] {
+        assert_chart_png(&out.join(chart));
+    }
+    // one labelled row of samples a point
+    let (w, h, channels) = png_size(&out.join("samples.png"));
+    assert!(
+        w > 8 * 64 && h >= 2 * 64 && channels == 1,
+        "{w}×{h}×{channels}"
+    );
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
-    assert!(html.matches("data:image/png;base64,").count() >= 3);
     assert!(html.contains("within bound"));
+    // One file: nothing fetched from elsewhere.
+    assert!(!html.contains("src=\"http") && !html.contains("href=") && !html.contains("url("));
+    // The charts (all computed from real data) are inline SVG, with their axes and legends,
+    // in the diagnostics part; the released part holds only samples and the privacy statement.
+    let (diagnostics, rest) = html.split_once("<section class=\"released\">").unwrap();
+    let released = rest.split_once("</section>").unwrap().0;
+    assert!(diagnostics.contains("NOT covered by ε"));
+    assert!(diagnostics.matches("<svg").count() >= 3);
+    for text in [
+        "ε (log scale)",
+        "utility ratio",
+        "best attack AUC",
+        "bound: max TPR at 0.1% FPR",
+        "Fréchet distance (lower is better)",
+    ] {
+        assert!(
+            diagnostics.contains(&format!("\n{text}\n</text>")),
+            "{text} missing"
+        );
+    }
+    // (words with a space or an accent: the embedded PNGs' base64 holds neither)
+    assert!(!released.contains("<svg"));
+    for word in [
+        "utility ratio",
+        "best attack",
+        "Fréchet",
+        "bal. acc.",
+        "within bound",
+    ] {
+        assert!(!released.contains(word), "{word} in the released part");
+    }
+    // the side-by-side samples and the ε = 2 and no-DP points' own grids
+    assert_eq!(released.matches("data:image/png;base64,").count(), 3);
+    assert!(released.contains("Privacy statement") && released.contains("differential privacy"));
 
     // Another base configuration in the same folder is refused, not mixed in.
     let mut other = args(&out);
@@ -169,8 +212,7 @@ fn a_sweep_with_dp_model_shows_the_dp_classifier_beside_the_synthetic_data() {
     assert!(spent <= 2.0 + 1e-9 && spent > 1.0, "{spent}");
     let inf = rows.iter().find(|r| r["epsilon_target"] == "inf").unwrap();
     assert!(inf["dp_model_epsilon"].is_null());
-    let chart = out.join("dp-model-vs-synthetic.png");
-    assert!(std::fs::metadata(&chart).unwrap().len() > 5_000, "no chart");
+    assert_chart_png(&out.join("dp-model-vs-synthetic.png"));
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(report.contains("DP model bal. acc."));
     assert!(report.contains("dp-model-vs-synthetic.png"));

@@ -5,7 +5,7 @@ use privacy_accounting::audit::AttackSummary;
 use privacy_accounting::tradeoff::max_true_positive_rate;
 
 use crate::audit::gradient_reconstruction::AuditCurve;
-use crate::picture::{palette, Marker, Plot, Series};
+use crate::picture::{palette, Plot, Series, Style};
 
 /// ROC curves of every attack on a log FPR axis, with the trade-off bound (dashed) and the
 /// diagonal of a guessing attacker.
@@ -25,10 +25,11 @@ pub fn roc_png(
     plot.y_range = Some((0.0, 1.0));
     plot.diagonal = true;
     for (i, a) in attacks.iter().enumerate() {
-        plot.series.push(Series::line(
+        plot.series.push(Series::new(
             format!("{} (AUC {:.2})", a.name, a.auc),
             a.roc.iter().map(|p| (p.fpr, p.tpr)).collect(),
             palette(i),
+            Style::Line,
         ));
     }
     if let Some(profile) = profile {
@@ -38,13 +39,14 @@ pub fn roc_png(
                 (fpr, max_true_positive_rate(profile, fpr))
             })
             .collect();
-        plot.series.push(Series::dashed(
+        plot.series.push(Series::new(
             "DP bound (no attack above)",
             points,
             [0, 0, 0],
+            Style::Bound,
         ));
     }
-    let png = plot.encode_png(900, 700)?;
+    let png = plot.png(1100, 700)?;
     crate::files::write_atomic(path, &png)?;
     Ok(path.to_path_buf())
 }
@@ -68,19 +70,23 @@ pub fn audit_png(curves: &[AuditCurve], path: &Path) -> anyhow::Result<PathBuf> 
             .iter()
             .copied()
             .zip(c.mse_bound.iter().copied());
-        plot.series.push(Series::scatter(
-            format!("σ = {} empirical ({} trials)", c.noise_multiplier, c.trials),
+        plot.series.push(Series::new(
+            format!(
+                "σ = {:.3} empirical ({} trials)",
+                c.noise_multiplier, c.trials
+            ),
             empirical.collect(),
             palette(i),
-            Marker::Circle,
+            Style::Markers,
         ));
-        plot.series.push(Series::dashed(
-            format!("σ = {} bound", c.noise_multiplier),
+        plot.series.push(Series::new(
+            format!("σ = {:.3} bound", c.noise_multiplier),
             bound.collect(),
             palette(i),
+            Style::Bound,
         ));
     }
-    let png = plot.encode_png(900, 600)?;
+    let png = plot.png(1100, 600)?;
     crate::files::write_atomic(path, &png)?;
     Ok(path.to_path_buf())
 }

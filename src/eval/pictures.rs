@@ -6,7 +6,7 @@ use tch::{Device, Kind, Tensor};
 
 use super::distance::nearest;
 use super::embedding::{tsne, TsneConfig};
-use crate::picture::{palette, Marker, Plot, Series};
+use crate::picture::{palette, Marker, Plot, Series, Style};
 
 /// A grid: row pairs of `per_row` synthetic samples over their nearest real samples (pixel
 /// space), for up to 2 × `per_row` synthetic samples. Memorised training images show up as
@@ -41,7 +41,7 @@ pub fn nearest_real_png(
             }
         }
     }
-    let png = crate::picture::encode_grid(&tiles, h, w, per_row)?;
+    let png = crate::picture::encode_labelled_grid(&tiles, h, w, per_row, &[])?;
     crate::files::write_atomic(path, &png)?;
     Ok(path.to_path_buf())
 }
@@ -97,20 +97,22 @@ pub fn embedding_png(
                 .map(|(j, _)| (coords[2 * (offset + j)], coords[2 * (offset + j) + 1]))
                 .collect()
         };
-        plot.series.push(Series::scatter(
+        plot.series.push(Series::new(
             format!("{name} real"),
             collect(&ri, real_labels, 0),
             palette(k),
-            Marker::Circle,
+            Style::Markers,
         ));
-        plot.series.push(Series::scatter(
+        let mut synthetic = Series::new(
             format!("{name} synthetic"),
             collect(&si, synthetic_labels, ri.len()),
             palette(k),
-            Marker::Cross,
-        ));
+            Style::Markers,
+        );
+        synthetic.marker = Marker::Cross;
+        plot.series.push(synthetic);
     }
-    let png = plot.encode_png(900, 700)?;
+    let png = plot.png(1000, 700)?;
     crate::files::write_atomic(path, &png)?;
     Ok(path.to_path_buf())
 }

@@ -1,10 +1,15 @@
-//! Image grids: `[N, C, H, W]` tensors in [−1, 1] → one grayscale PNG, row by row.
+//! Image grids: `[N, C, H, W]` tensors in [−1, 1] → one grayscale PNG, row by row, with an
+//! optional label left of each row in DejaVu Sans (drawn by plotters).
 //!
 //! Multi-channel samples (slabs of slices) show their middle channel.
 use std::path::Path;
 
 use anyhow::Context;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use tch::{Kind, Tensor};
+
+use super::backend::{drawing_error, encode_png, register_fonts, FAMILY};
 
 /// Pixels between tiles.
 const GAP: usize = 2;
@@ -13,11 +18,11 @@ const GAP: usize = 2;
 /// pixel for pixel (no smoothing), so that a 28 × 28 image shows at 84 × 84.
 pub const MIN_TILE: usize = 64;
 
-/// Scale of the row labels' 8 × 8 font.
-const LABEL_SCALE: usize = 2;
+/// Size in pixels of the row labels' font (even: see `chart.rs`).
+const LABEL_SIZE: f64 = 18.0;
 
 /// The whole factor by which `h × w` tiles are scaled up.
-pub fn tile_scale(h: usize, w: usize) -> usize {
+fn tile_scale(h: usize, w: usize) -> usize {
     MIN_TILE.div_ceil(h.min(w).max(1)).max(1)
 }
 
@@ -38,32 +43,25 @@ pub fn grid_size(
     )
 }
 
+fn label_font() -> FontDesc<'static> {
+    register_fonts();
+    FontDesc::new(FontFamily::Name(FAMILY), LABEL_SIZE, FontStyle::Normal)
+}
+
+/// The width of the label column: the widest label and some room (none without labels).
 fn label_width(row_labels: &[String]) -> usize {
-    let chars = row_labels
-        .iter()
-        .map(|l| l.chars().count())
+    let font = label_font();
+    let widest = (row_labels.iter())
+        .map(|l| font.box_size(l).map_or(0, |(w, _)| w as usize))
         .max()
         .unwrap_or(0);
-    if chars == 0 {
-        0
-    } else {
-        super::text::width(&"x".repeat(chars), LABEL_SCALE) + 3 * GAP
-    }
+    widest + if widest > 0 { 4 * GAP } else { 0 }
 }
 
 /// Encodes `n` tiles of `h × w` pixels in [−1, 1] (row-major, tile after tile; `None` leaves a
 /// tile empty) as a grid PNG with `cols` tiles a row, each tile at least [`MIN_TILE`] pixels on
-/// a side. The one place dpgan draws image grids.
-pub fn encode_grid(
-    tiles: &[Option<&[f32]>],
-    h: usize,
-    w: usize,
-    cols: usize,
-) -> anyhow::Result<Vec<u8>> {
-    encode_labelled_grid(tiles, h, w, cols, &[])
-}
-
-/// [`encode_grid`] with a label left of each row (a class name, a privacy level).
+/// a side, and a label left of each row (a class name, a privacy level; none when
+/// `row_labels` is empty). The one place dpgan draws image grids.
 pub fn encode_labelled_grid(
     tiles: &[Option<&[f32]>],
     h: usize,
@@ -75,12 +73,7 @@ pub fn encode_labelled_grid(
     let k = tile_scale(h, w);
     let (width, height) = grid_size(tiles.len(), h, w, cols, row_labels);
     let left = label_width(row_labels);
-    let mut canvas = vec![0u8; width * height];
-    for (r, label) in row_labels.iter().enumerate() {
-        let y0 =
-            GAP + r * (h * k + GAP) + (h * k).saturating_sub(super::text::height(LABEL_SCALE)) / 2;
-        draw_label(&mut canvas, width, height, GAP, y0, label);
-    }
+    let mut canvas = labels(width, height, h * k, row_labels)?;
     for (i, tile) in tiles.iter().enumerate() {
         let Some(tile) = tile else { continue };
         anyhow::ensure!(
@@ -98,150 +91,52 @@ pub fn encode_labelled_grid(
             }
         }
     }
-    let mut out = Vec::new();
-    {
-        let mut encoder = png::Encoder::new(&mut out, width as u32, height as u32);
-        encoder.set_color(png::ColorType::Grayscale);
-        encoder.set_depth(png::BitDepth::Eight);
-        let mut writer = encoder.write_header()?;
-        writer.write_image_data(&canvas)?;
-    }
-    Ok(out)
+    encode_png(&canvas, width, height, png::ColorType::Grayscale)
 }
 
-/// `text` in light grey with its top-left corner at (x, y) of a grayscale canvas.
-fn draw_label(canvas: &mut [u8], width: usize, height: usize, x: usize, y: usize, text: &str) {
-    let s = LABEL_SCALE;
-    for (i, c) in text.chars().enumerate() {
-        let x0 = x + i * super::text::GLYPH * s;
-        for (row, bits) in super::text::glyph(c).iter().enumerate() {
-            for col in 0..super::text::GLYPH {
-                if bits >> col & 1 == 1 {
-                    for dy in 0..s {
-                        for dx in 0..s {
-                            let (px, py) = (x0 + col * s + dx, y + row * s + dy);
-                            if px < width && py < height {
-                                canvas[py * width + px] = 220;
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Encodes `images` (`[N, C, H, W]`) as a grid PNG with `cols` tiles a row.
-pub fn grid_png(images: &Tensor, cols: usize) -> anyhow::Result<Vec<u8>> {
-    labelled_grid_png(images, cols, &[])
-}
-
-/// [`grid_png`] with a label left of each row.
-pub fn labelled_grid_png(
-    images: &Tensor,
-    cols: usize,
+/// A black `width × height` grayscale canvas with each row's label in light grey, left of the
+/// row's tiles (`row_h` pixels high).
+fn labels(
+    width: usize,
+    height: usize,
+    row_h: usize,
     row_labels: &[String],
 ) -> anyhow::Result<Vec<u8>> {
-    let size = images.size();
-    anyhow::ensure!(
-        size.len() == 4,
-        "a grid needs [N, C, H, W] images, got {size:?}"
-    );
-    let (n, c, h, w) = (
-        size[0] as usize,
-        size[1],
-        size[2] as usize,
-        size[3] as usize,
-    );
-    let middle = images.select(1, c / 2);
-    let pixels: Vec<f32> = middle
-        .to_kind(Kind::Float)
-        .to_device(tch::Device::Cpu)
-        .contiguous()
-        .view([-1])
-        .try_into()
-        .context("reading image pixels")?;
-    let tiles: Vec<Option<&[f32]>> = pixels.chunks(h * w).take(n).map(Some).collect();
-    encode_labelled_grid(&tiles, h, w, cols, row_labels)
+    let mut rgb = vec![0u8; width * height * 3];
+    if !row_labels.is_empty() {
+        let area =
+            BitMapBackend::with_buffer(&mut rgb, (width as u32, height as u32)).into_drawing_area();
+        let style = label_font()
+            .color(&RGBColor(220, 220, 220))
+            .pos(Pos::new(HPos::Left, VPos::Center));
+        for (r, label) in row_labels.iter().enumerate() {
+            let y = GAP + r * (row_h + GAP) + row_h / 2;
+            let text = Text::new(label.as_str(), (2 * GAP as i32, y as i32), style.clone());
+            area.draw(&text).map_err(drawing_error)?;
+        }
+        area.present().map_err(drawing_error)?;
+    }
+    Ok(rgb.chunks(3).map(|p| p[0]).collect())
 }
 
-/// Writes a grid PNG atomically.
-pub fn write_grid_png(path: &Path, images: &Tensor, cols: usize) -> anyhow::Result<()> {
-    write_labelled_grid_png(path, images, cols, &[])
-}
-
-/// Writes a grid PNG with row labels atomically.
+/// Writes `images` (`[N, C, H, W]`, the middle channel of each) atomically as a grid PNG of
+/// [`encode_labelled_grid`].
 pub fn write_labelled_grid_png(
     path: &Path,
     images: &Tensor,
     cols: usize,
     row_labels: &[String],
 ) -> anyhow::Result<()> {
-    let bytes = labelled_grid_png(images, cols, row_labels)?;
+    let size = images.size();
+    anyhow::ensure!(
+        size.len() == 4,
+        "a grid needs [N, C, H, W] images, got {size:?}"
+    );
+    let middle = images.select(1, size[1] / 2).to_kind(Kind::Float);
+    let pixels = Vec::<f32>::try_from(middle.to_device(tch::Device::Cpu).contiguous().view([-1]))
+        .context("reading image pixels")?;
+    let (h, w) = (size[2] as usize, size[3] as usize);
+    let tiles: Vec<Option<&[f32]>> = pixels.chunks(h * w).map(Some).collect();
+    let bytes = encode_labelled_grid(&tiles, h, w, cols, row_labels)?;
     crate::files::write_atomic(path, &bytes)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn grid_has_the_expected_size_and_pixels() {
-        // Two 4×4 tiles: black and white.
-        let images = Tensor::cat(
-            &[
-                Tensor::full([1, 1, 4, 4], -1.0, (Kind::Float, tch::Device::Cpu)),
-                Tensor::full([1, 1, 4, 4], 1.0, (Kind::Float, tch::Device::Cpu)),
-            ],
-            0,
-        );
-        let bytes = grid_png(&images, 2).unwrap();
-        let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
-        let mut reader = decoder.read_info().unwrap();
-        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-        let info = reader.next_frame(&mut buf).unwrap();
-        // 4 × 4 tiles are shown at 64 × 64 (16 screen pixels per image pixel)
-        assert_eq!(
-            (info.width, info.height),
-            (2 * 64 + 3 * GAP as u32, 64 + 2 * GAP as u32)
-        );
-        let at = |x: usize, y: usize| buf[y * info.width as usize + x];
-        assert_eq!(at(GAP, GAP), 0); // first tile black
-        assert_eq!(at(GAP + 63, GAP + 63), 0);
-        assert_eq!(at(GAP + 64 + GAP, GAP), 255); // second tile white
-    }
-
-    #[test]
-    fn small_images_are_scaled_up_without_smoothing_and_rows_are_labelled() {
-        assert_eq!(tile_scale(28, 28), 3);
-        assert_eq!(tile_scale(64, 64), 1);
-        assert_eq!(tile_scale(100, 100), 1);
-        // a 2 × 2 checkerboard stays a checkerboard of 32 × 32 blocks
-        let tile = [-1.0f32, 1.0, 1.0, -1.0];
-        let labels = vec!["ε = 10".to_string()];
-        let bytes = encode_labelled_grid(&[Some(&tile)], 2, 2, 1, &labels).unwrap();
-        let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
-            .read_info()
-            .unwrap();
-        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-        let info = reader.next_frame(&mut buf).unwrap();
-        let left = label_width(&labels);
-        assert!(left >= 6 * 16, "room for the label");
-        assert_eq!(
-            (info.width as usize, info.height as usize),
-            grid_size(1, 2, 2, 1, &labels)
-        );
-        let at = |x: usize, y: usize| buf[y * info.width as usize + x];
-        let (x0, y0) = (left + GAP, GAP);
-        assert_eq!(at(x0, y0), 0);
-        assert_eq!(at(x0 + 31, y0 + 31), 0);
-        assert_eq!(at(x0 + 32, y0), 255);
-        assert_eq!(at(x0 + 63, y0 + 31), 255);
-        assert_eq!(at(x0, y0 + 32), 255);
-        // the label drew something left of the tile
-        let drawn = (0..info.height as usize)
-            .flat_map(|y| (0..left).map(move |x| (x, y)))
-            .any(|(x, y)| at(x, y) == 220);
-        assert!(drawn);
-    }
 }

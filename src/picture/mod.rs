@@ -1,12 +1,9 @@
-//! Pictures people would rather look at than read: image grids, and line charts and scatter
-//! plots (ROC curves, embeddings, ε sweeps), as PNG.
-mod canvas;
+//! Pictures people would rather look at than read: charts (ROC curves against a bound,
+//! embeddings, metric-vs-ε sweeps) drawn by `plotters` as SVG or PNG, and image grids as PNG.
+//! All text is DejaVu Sans, compiled in.
+mod backend;
+mod chart;
 mod grid;
-mod plot;
-mod text;
 
-pub use grid::{
-    encode_grid, encode_labelled_grid, grid_png, grid_size, labelled_grid_png, write_grid_png,
-    write_labelled_grid_png, MIN_TILE,
-};
-pub use plot::{nice_ticks, palette, Marker, Plot, Series, Style};
+pub use chart::{palette, Marker, Plot, Series, Style};
+pub use grid::{encode_labelled_grid, grid_size, write_labelled_grid_png, MIN_TILE};

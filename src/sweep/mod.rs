@@ -4,11 +4,13 @@
 //! - [`plan`]: the points (ε × replicate) and `sweep.json`.
 //! - [`point`]: one point as child processes, resumable; its table row.
 //! - [`table`]: CSV, JSON and Markdown tables.
-//! - [`report`]: the plots and the self-contained HTML (and Markdown) report.
+//! - [`charts`]: the charts against ε and the samples side by side.
+//! - [`report`]: the self-contained HTML (and Markdown) report.
 //! - [`run`]: the command, `--jobs` points at a time; one recorded point; the report of what
 //!   the points recorded.
 //! - [`slurm`]: the same points as a Slurm job array, and a report job after it.
 //! - [`status`]: where each point stands.
+pub mod charts;
 pub mod plan;
 pub mod point;
 pub mod report;

@@ -1,132 +1,73 @@
-//! The sweep's pictures and its report: one HTML file with everything embedded (readable
-//! without dpgan, fit to hand to a data-protection officer) and the same as Markdown.
+//! The sweep's report: one HTML file with everything inside it (charts as inline SVG, sample
+//! grids as PNG data; readable without dpgan, fit to hand to a data-protection officer), the
+//! same as Markdown, and each chart as a PNG file beside them.
+//!
+//! The report has two framed parts, and nothing computed from real data ever sits in the
+//! second (REFERENCE.md §8):
+//! 1. Verdict and diagnostics, NOT covered by ε, for the data owner only: the verdict, each
+//!    point's key numbers, the diagnostics table and every chart (utility, attacks, fidelity
+//!    and the DP model all use the real splits).
+//! 2. Released under ε: the privacy columns of the table, the samples of the released
+//!    generators ([`RELEASED_PICTURES`] and each point's `samples/final.png`) and the runs'
+//!    privacy statement, from their `privacy.json`.
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
-use tch::{Device, Kind, Tensor};
 
+use super::charts::{charts, point_name, samples_grid, Picture};
 use super::plan::SweepPlan;
 use super::point::Row;
-use super::table::{display_table, markdown_of, RELEASED_COLUMNS};
+use super::table::{display_table, markdown_of, usefulness, within, RELEASED_COLUMNS};
 use crate::files::write_atomic;
-use crate::picture::{encode_labelled_grid, palette, Marker, Plot, Series, Style};
+use crate::layout::RunKind;
+use crate::train::release_report::{assumptions, covered, noise_source, privacy_unit, NOT_COVERED};
+use crate::train::PrivacyReport;
 
-/// Samples per point in the side-by-side grid.
-const GRID_SAMPLES: usize = 8;
+/// Pictures that show only what ε covers (generated samples); every other is a diagnostic.
+const RELEASED_PICTURES: &[&str] = &["samples.png"];
 
-fn finite_points(rows: &[Row], value: impl Fn(&Row) -> Option<f64>) -> Vec<(f64, f64)> {
-    let mut v: Vec<(f64, f64)> = rows
-        .iter()
-        .filter(|r| r.is_done())
-        .filter_map(|r| Some((r.epsilon_target.parse::<f64>().ok()?, value(r)?)))
-        .filter(|(e, y)| e.is_finite() && y.is_finite())
-        .collect();
-    v.sort_by(|a, b| a.0.total_cmp(&b.0));
-    v
+/// One point's key numbers: its name, whether its synthetic data is useful (in a word, and
+/// why), and (label, value) pairs.
+struct KeyNumbers {
+    name: String,
+    useful: bool,
+    /// "useful", "NOT useful", …, and why.
+    verdict: (String, String),
+    numbers: Vec<(&'static str, String)>,
 }
 
-fn baseline(rows: &[Row], value: impl Fn(&Row) -> Option<f64>) -> Option<f64> {
-    let v: Vec<f64> = rows
-        .iter()
-        .filter(|r| r.is_done() && r.epsilon_target == "inf")
-        .filter_map(value)
-        .collect();
-    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+/// A finished point's released sample grid (`samples/final.png`, one row a class).
+struct PointGrid {
+    caption: String,
+    path: PathBuf,
+    png: Vec<u8>,
 }
 
-/// A metric against ε (log axis), with the non-private value as a dashed line.
-/// A named metric of a row, and how to draw it.
-type Metric<'a> = (&'a str, &'a dyn Fn(&Row) -> Option<f64>, Style);
-
-fn metric_plot(
-    rows: &[Row],
-    title: &str,
-    y_label: &str,
-    metrics: &[Metric],
-    y_range: Option<(f64, f64)>,
-) -> Plot {
-    let mut plot = Plot::new(title, "ε (log scale)", y_label);
-    plot.log_x = true;
-    plot.y_range = y_range;
-    let eps = finite_points(rows, |_| Some(0.0));
-    let span = (
-        eps.first().map_or(0.1, |p| p.0 / 1.5),
-        eps.last().map_or(10.0, |p| p.0 * 1.5),
-    );
-    if eps.is_empty() {
-        plot.x_range = Some((0.1, 100.0));
-    } else {
-        plot.x_range = Some(span);
-    }
-    for (i, (name, value, style)) in metrics.iter().enumerate() {
-        let points = finite_points(rows, |r| value(r));
-        // Lines with markers, so that a sweep of one finite ε still shows its point; the
-        // bound (Dashed) is drawn in black with crosses.
-        let (color, marker) = if matches!(style, Style::Dashed) {
-            ([0, 0, 0], Marker::Cross)
-        } else {
-            (palette(i), Marker::Circle)
-        };
-        plot.series
-            .push(Series::new(*name, points, color, Style::LineWithMarkers).with_marker(marker));
-        if let Some(b) = baseline(rows, |r| value(r)) {
-            plot.series.push(Series::dashed(
-                format!("{name}, no DP"),
-                vec![(span.0, b), (span.1, b)],
-                palette(i),
-            ));
-        }
-    }
-    plot
+/// The pictures as the report shows them: the released ones (samples) apart.
+struct Shown<'a> {
+    released: Vec<&'a Picture>,
+    diagnostic: Vec<&'a Picture>,
+    grids: Vec<PointGrid>,
 }
 
-/// Up to [`GRID_SAMPLES`] samples from each finished point, one row a point.
-fn samples_grid(rows: &[Row]) -> anyhow::Result<Option<Vec<u8>>> {
-    let mut tiles: Vec<Vec<f32>> = Vec::new();
-    let mut labels: Vec<String> = Vec::new();
-    let mut shape = None;
-    for r in rows.iter().filter(|r| r.is_done()) {
-        labels.push(format!("ε {} r{}", r.epsilon_target, r.replicate));
-        let (generator, config, _vs) = crate::sample::load_generator(&r.run_dir, Device::Cpu)?;
-        let _guard = tch::no_grad_guard();
-        tch::manual_seed(0);
-        let classes = config.model.classes.max(1);
-        let labels =
-            Tensor::arange(GRID_SAMPLES as i64, (Kind::Int64, Device::Cpu)).remainder(classes);
-        let x = generator.sample(&labels, Device::Cpu);
-        let c = x.size()[1];
-        let (h, w) = (x.size()[2] as usize, x.size()[3] as usize);
-        if shape.is_some_and(|s| s != (h, w)) {
-            return Ok(None);
-        }
-        shape = Some((h, w));
-        let middle = x.narrow(1, c / 2, 1).contiguous().view([-1]);
-        let pixels = Vec::<f32>::try_from(middle.to_kind(Kind::Float))?;
-        tiles.extend(pixels.chunks(h * w).map(<[f32]>::to_vec));
-    }
-    let Some((h, w)) = shape else { return Ok(None) };
-    let refs: Vec<Option<&[f32]>> = tiles.iter().map(|t| Some(t.as_slice())).collect();
-    Ok(Some(encode_labelled_grid(
-        &refs,
-        h,
-        w,
-        GRID_SAMPLES,
-        &labels,
-    )?))
+/// The runs' privacy statement, from their `privacy.json`.
+struct Statement {
+    points: Vec<String>,
+    unit: String,
+    assumptions: Vec<String>,
 }
-
-/// One picture of the report: file name, caption, PNG bytes.
-type Picture = (&'static str, String, Vec<u8>);
 
 /// The report's text and tables, shared by its Markdown and HTML forms.
 struct Page {
     summary: String,
     verdict: &'static str,
     any_above: bool,
-    headline: Vec<(String, bool)>,
+    key_numbers: Vec<KeyNumbers>,
     reading: &'static str,
     released: (Vec<&'static str>, Vec<Vec<String>>),
     diagnostics: (Vec<&'static str>, Vec<Vec<String>>),
+    statement: Option<Statement>,
 }
 
 /// Writes the pictures, `report.html` and `report.md` into `out`; returns the HTML's path.
@@ -136,128 +77,80 @@ pub fn write_report(
     out: &Path,
     machine: &str,
 ) -> anyhow::Result<PathBuf> {
-    let pictures = charts(rows)?;
-    for (name, _, png) in &pictures {
-        write_atomic(&out.join(name), png)?;
+    let mut pictures = charts(rows)?;
+    pictures.extend(samples_grid(rows)?);
+    for p in &pictures {
+        write_atomic(&out.join(p.name), &p.png)?;
     }
     let page = page(plan, rows, machine);
-    let (released_pictures, diagnostic_pictures): (Vec<_>, Vec<_>) = pictures
+    let (released, diagnostic): (Vec<&Picture>, Vec<&Picture>) = pictures
         .iter()
-        .partition(|(name, _, _)| RELEASED_PICTURES.contains(name));
-    let md = markdown(&page, &released_pictures, &diagnostic_pictures);
-    write_atomic(&out.join("report.md"), md.as_bytes())?;
-    let html = html(&page, &released_pictures, &diagnostic_pictures);
+        .partition(|p| RELEASED_PICTURES.contains(&p.name));
+    let grids = point_grids(rows, out);
+    let shown = Shown {
+        released,
+        diagnostic,
+        grids,
+    };
+    write_atomic(&out.join("report.md"), markdown(&page, &shown).as_bytes())?;
+    let html = html(&page, &shown);
     let path = out.join("report.html");
     write_atomic(&path, html.as_bytes())?;
     Ok(path)
 }
 
-/// The sweep's charts: utility, attacks against the bound, fidelity, samples.
-fn charts(rows: &[Row]) -> anyhow::Result<Vec<Picture>> {
-    let mut pictures: Vec<Picture> = Vec::new();
-    let utility = metric_plot(
-        rows,
-        "Utility: synthetic- over real-trained accuracy",
-        "utility ratio",
-        &[("utility ratio", &|r: &Row| r.utility_ratio, Style::Line)],
-        Some((0.0, 1.2)),
-    );
-    pictures.push((
-        "utility.png",
-        "Utility against ε: the classifier trained on synthetic data, tested on real data, \
-         over the same classifier trained on real data (1 = as useful as the real data)."
-            .into(),
-        utility.encode_png(900, 600)?,
-    ));
-    let attacks = metric_plot(
-        rows,
-        "Best membership attack against ε, with the DP bound",
-        "AUC / TPR at 0.1% FPR",
-        &[
-            ("best attack AUC", &|r: &Row| r.best_auc, Style::Line),
-            (
-                "best TPR at 0.1% FPR",
-                &|r: &Row| r.best_tpr_at_fpr_0_001,
-                Style::Line,
-            ),
-            (
-                "bound: max TPR at 0.1% FPR",
-                &|r: &Row| r.bound_tpr_at_fpr_0_001,
-                Style::Dashed,
-            ),
-        ],
-        Some((0.0, 1.0)),
-    );
-    pictures.push((
-        "attacks.png",
-        "The strongest of the seven membership attacks at each ε (AUC, and TPR at 0.1 % FPR), \
-         with the most any attack could reach at 0.1 % FPR under the run's guarantee (dashed)."
-            .into(),
-        attacks.encode_png(900, 600)?,
-    ));
-    if rows.iter().any(|r| r.dp_model_accuracy.is_some()) {
-        let accuracy = metric_plot(
-            rows,
-            "DP model or DP synthetic data",
-            "balanced accuracy on the real test split",
-            &[
-                (
-                    "DP model (trained with DP-SGD)",
-                    &|r: &Row| r.dp_model_accuracy,
-                    Style::Line,
-                ),
-                (
-                    "DP synthetic data (trained on it)",
-                    &|r: &Row| r.synthetic_accuracy,
-                    Style::Line,
-                ),
-            ],
-            Some((0.0, 1.0)),
-        );
-        pictures.push((
-            "dp-model-vs-synthetic.png",
-            "The question a privacy engineer weighs: at each ε, the balanced accuracy of a \
-             classifier trained with DP-SGD directly on the real training split (DP model) \
-             against the same task's classifier trained on that ε's synthetic data (DP \
-             synthetic data), both on the real test split; dashed: the non-private point of \
-             each."
-                .into(),
-            accuracy.encode_png(900, 600)?,
-        ));
-    }
-    let fidelity = metric_plot(
-        rows,
-        "Fidelity: Fréchet distance to the real training data",
-        "Fréchet distance (lower is better)",
-        &[("Fréchet distance", &|r: &Row| r.frechet, Style::Line)],
-        None,
-    );
-    pictures.push((
-        "fidelity.png",
-        "Fréchet distance between synthetic and real training samples in the fixed evaluation \
-         network's feature space."
-            .into(),
-        fidelity.encode_png(900, 600)?,
-    ));
-    if let Some(grid) = samples_grid(rows)? {
-        let order: Vec<String> = rows
-            .iter()
-            .filter(|r| r.is_done())
-            .map(|r| format!("ε = {} (rep {})", r.epsilon_target, r.replicate))
-            .collect();
-        pictures.push((
-            "samples.png",
-            format!(
-                "Synthetic samples, one row a point, top to bottom: {}; classes in turn.",
-                order.join(", ")
-            ),
-            grid,
-        ));
-    }
-    Ok(pictures)
+/// Each finished point's `samples/final.png`, where it has one, with its privacy numbers.
+fn point_grids(rows: &[Row], out: &Path) -> Vec<PointGrid> {
+    let done = rows.iter().filter(|r| r.is_done());
+    done.filter_map(|r| {
+        let file = r.run_dir.join("samples/final.png");
+        let png = std::fs::read(&file).ok()?;
+        let spent = match (r.epsilon, r.noise_multiplier, r.steps) {
+            (Some(e), Some(s), Some(n)) => format!(": ε spent {e:.3}, σ = {s:.3}, {n} steps"),
+            _ => ": trained without DP, no ε covers it".into(),
+        };
+        let path = file.strip_prefix(out).unwrap_or(&file).to_path_buf();
+        let caption = format!("{}{spent}", point_name(r));
+        Some(PointGrid { caption, path, png })
+    })
+    .collect()
 }
 
-/// The summary, verdict, headline, reading notes and the two tables.
+/// The privacy statement of the finished points' `privacy.json`; `None` without any.
+fn statement(rows: &[Row]) -> Option<Statement> {
+    let reports: Vec<(&Row, PrivacyReport)> = (rows.iter().filter(|r| r.is_done()))
+        .filter_map(|r| {
+            let text = std::fs::read_to_string(r.run_dir.join("privacy.json")).ok()?;
+            Some((r, serde_json::from_str(&text).ok()?))
+        })
+        .collect();
+    let (_, first) = reports.first()?;
+    let points = reports.iter().map(|(r, p)| match p.epsilon {
+        Some(eps) if p.private => format!(
+            "{}: (ε = {eps:.3}, δ = {:e})-differential privacy by the {:?} accountant over {} \
+             DP-SGD steps (σ = {}); noise: {}.",
+            point_name(r),
+            p.delta,
+            p.accountant,
+            p.ledger.steps(),
+            p.noise_multiplier.map_or("?".into(), |s| format!("{s:.4}")),
+            noise_source(p.rng)
+        ),
+        _ => format!(
+            "{}: trained without differential privacy; no ε covers it, and nothing from it may \
+             be released as private.",
+            point_name(r)
+        ),
+    });
+    Some(Statement {
+        points: points.collect(),
+        unit: privacy_unit(first),
+        assumptions: assumptions(first),
+    })
+}
+
+/// The summary, verdict, key numbers, reading notes, the two tables and the privacy
+/// statement.
 fn page(plan: &SweepPlan, rows: &[Row], machine: &str) -> Page {
     let base = &plan.base;
     let done = rows.iter().filter(|r| r.is_done()).count();
@@ -296,29 +189,10 @@ fn page(plan: &SweepPlan, rows: &[Row], machine: &str) -> Page {
     } else {
         "Every attack on every DP point lies under the bound its run's guarantee allows."
     };
-    // The headline: is each point's synthetic data useful at all?
-    let headline: Vec<String> = rows
+    let key_numbers = rows
         .iter()
         .filter(|r| r.is_done())
-        .map(|r| {
-            let ratio = r
-                .utility_ratio
-                .map_or(String::new(), |u| format!(" (utility ratio {u:.3})"));
-            match (r.useful, &r.verdict) {
-                (Some(true), _) => format!(
-                    "ε = {} (rep {}): the synthetic data is useful{ratio}.",
-                    r.epsilon_target, r.replicate
-                ),
-                (_, Some(v)) => format!(
-                    "ε = {} (rep {}): the synthetic data is {v}{ratio}.",
-                    r.epsilon_target, r.replicate
-                ),
-                _ => format!(
-                    "ε = {} (rep {}): not judged{ratio}.",
-                    r.epsilon_target, r.replicate
-                ),
-            }
-        })
+        .map(key_numbers)
         .collect();
     let reading = "How to read this report. *ε spent* is the privacy budget each training used \
         (the accountant's conservative value, at the δ above); *inf* is the non-private baseline. \
@@ -358,138 +232,244 @@ fn page(plan: &SweepPlan, rows: &[Row], machine: &str) -> Page {
         summary,
         verdict,
         any_above,
-        headline: headline
-            .into_iter()
-            .zip(rows.iter().filter(|r| r.is_done()))
-            .map(|(h, r)| (h, r.useful == Some(true)))
-            .collect(),
+        key_numbers,
         reading,
         released: (released_header.to_vec(), released_body),
         diagnostics: (diagnostic_header, diagnostic_body),
+        statement: statement(rows),
     }
 }
 
-/// `report.md`.
-fn markdown(
-    page: &Page,
-    released_pictures: &[&Picture],
-    diagnostic_pictures: &[&Picture],
-) -> String {
-    let Page {
-        summary,
-        verdict,
-        headline,
-        reading,
-        ..
-    } = page;
-    let (released_header, released_body) = &page.released;
-    let (diagnostic_header, diagnostic_body) = &page.diagnostics;
-    let md = {
-        let mut s = format!(
-            "# dpgan privacy/utility sweep\n\n{summary}\n\n## Part 1: released under ε\n\n\
-             {RELEASED_NOTE}\n\n{}\n",
-            markdown_of(released_header, released_body)
-        );
-        for (name, caption, _) in released_pictures {
-            s.push_str(&format!("![{name}]({name})\n\n{caption}\n\n"));
-        }
-        s.push_str(&format!(
-            "## Part 2: diagnostics — not covered by ε; for the data owner only\n\n\
-             {DIAGNOSTICS_NOTE}\n\n{}\n\n{verdict}\n\n{}\n",
-            headline
-                .iter()
-                .map(|(h, _)| format!("- **{h}**"))
-                .collect::<Vec<_>>()
-                .join("\n"),
-            markdown_of(diagnostic_header, diagnostic_body)
-        ));
-        for (name, caption, _) in diagnostic_pictures {
-            s.push_str(&format!("![{name}]({name})\n\n{caption}\n\n"));
-        }
-        s.push_str(&format!("## Reading it\n\n{reading}\n"));
-        s
+/// A finished point's key numbers: is its synthetic data useful at all, and what did the
+/// strongest attack reach against its bound?
+fn key_numbers(r: &Row) -> KeyNumbers {
+    let num = |v: Option<f64>, digits: usize| v.map_or("–".into(), |x| format!("{x:.digits$}"));
+    let why = match (r.useful, &r.verdict) {
+        (Some(true), _) => "the synthetic data is useful".into(),
+        (_, Some(v)) => format!("the synthetic data is {v}"),
+        _ => "not judged".into(),
     };
-    md
+    let verdict = match usefulness(r) {
+        word if word.is_empty() => ("not judged".into(), why),
+        word => (word, why),
+    };
+    let within = match within(r) {
+        w if w.is_empty() => "–".into(),
+        w => w,
+    };
+    KeyNumbers {
+        name: point_name(r),
+        useful: r.useful == Some(true),
+        verdict,
+        numbers: vec![
+            ("ε spent", num(r.epsilon, 3)),
+            ("utility ratio", num(r.utility_ratio, 3)),
+            ("best attack AUC", num(r.best_auc, 3)),
+            ("within bound", within),
+        ],
+    }
 }
 
-/// `report.html`: one self-contained page (pictures inlined).
-fn html(page: &Page, released_pictures: &[&Picture], diagnostic_pictures: &[&Picture]) -> String {
-    let Page {
-        summary,
-        verdict,
-        any_above,
-        headline,
-        reading,
-        ..
-    } = page;
-    let (released_header, released_body) = &page.released;
-    let (diagnostic_header, diagnostic_body) = &page.diagnostics;
-    let mut html = String::from(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>dpgan sweep report</title>\
-         <style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;line-height:1.4}\
-         .scroll{overflow-x:auto}table{border-collapse:collapse;font-size:0.85em}td,th{border:1px solid #bbb;padding:3px 6px;text-align:right}\
-         img{max-width:100%;border:1px solid #ddd}.warn{color:#a00}\
-         section{padding:0.2em 1.2em 1em;margin:1.5em 0;border-radius:6px}\
-         .released{border:3px solid #2a7a2a;background:#f3faf3}\
-         .diagnostics{border:3px solid #b36b00;background:#fff8ec}\
-         .tag{font-size:0.8em;font-weight:bold;padding:2px 8px;border-radius:4px;color:#fff}\
-         .released .tag{background:#2a7a2a}.diagnostics .tag{background:#b36b00}</style></head><body>\
-         <h1>dpgan privacy/utility sweep</h1>",
+/// `report.md`: the same parts as the HTML, pictures as links to the files.
+fn markdown(page: &Page, shown: &Shown) -> String {
+    let mut s = format!(
+        "# dpgan privacy/utility sweep\n\n{}\n\n\
+         ## Part 1: verdict and diagnostics — NOT covered by ε; for the data owner only\n\n{}\n\n",
+        page.summary, page.verdict
     );
-    html.push_str(&format!("<p>{}</p>", escape(summary)));
-    html.push_str(&format!(
-        "<section class=\"released\"><h2>Part 1: released under ε \
-         <span class=\"tag\">covered by ε</span></h2><p>{}</p>{}",
-        escape(RELEASED_NOTE),
-        html_table(released_header, released_body)
-    ));
-    for (name, caption, png) in released_pictures {
-        html.push_str(&html_picture(name, caption, png));
+    for k in &page.key_numbers {
+        let numbers: Vec<String> = k.numbers.iter().map(|(l, v)| format!("{l} {v}")).collect();
+        let _ = writeln!(
+            s,
+            "- **{}**: {} ({}).",
+            k.name,
+            k.verdict.1,
+            numbers.join(", ")
+        );
     }
-    html.push_str("</section>");
-    html.push_str(&format!(
-        "<section class=\"diagnostics\"><h2>Part 2: diagnostics \
-         <span class=\"tag\">NOT covered by ε — for the data owner only</span></h2><p>{}</p>",
-        escape(DIAGNOSTICS_NOTE)
-    ));
-    html.push_str("<ul class=\"headline\">");
-    for (h, useful) in headline {
-        html.push_str(&format!(
-            "<li class=\"{}\"><b>{}</b></li>",
-            if *useful { "" } else { "warn" },
-            escape(h)
-        ));
+    let (header, body) = &page.diagnostics;
+    let _ = write!(s, "\n{DIAGNOSTICS_NOTE}\n\n{}\n", markdown_of(header, body));
+    for p in &shown.diagnostic {
+        let _ = write!(s, "![{0}]({0})\n\n{1}\n\n", p.name, p.caption);
     }
-    html.push_str("</ul>");
-    html.push_str(&format!(
-        "<p class=\"{}\">{}</p>",
-        if *any_above { "warn" } else { "" },
-        escape(&verdict.replace("**", ""))
-    ));
-    html.push_str(&html_table(diagnostic_header, diagnostic_body));
-    for (name, caption, png) in diagnostic_pictures {
-        html.push_str(&html_picture(name, caption, png));
-    }
-    html.push_str(&format!(
-        "<h3>Reading it</h3><p>{}</p>",
-        escape(&reading.replace('*', ""))
-    ));
-    html.push_str(
-        "<p>Each point's run directory holds what ε covers at its top level (configuration, \
-         ledger and privacy.json, generator, samples) and, under diagnostics/, its split, \
-         evaluation.json and attack.json with their pictures.</p></section></body></html>\n",
+    let (header, body) = &page.released;
+    let _ = write!(
+        s,
+        "## Part 2: released under ε\n\n{RELEASED_NOTE}\n\n{}\n",
+        markdown_of(header, body)
     );
+    for p in &shown.released {
+        let _ = write!(s, "![{0}]({0})\n\n{1}\n\n", p.name, p.caption);
+    }
+    for g in &shown.grids {
+        let _ = write!(s, "![{0}]({1})\n\n{0}\n\n", g.caption, g.path.display());
+    }
+    if let Some(st) = &page.statement {
+        let _ = write!(s, "### Privacy statement\n\n");
+        for p in &st.points {
+            let _ = writeln!(s, "- {p}");
+        }
+        let _ = write!(s, "\n**Privacy unit.** {}\n\n**Assumptions.**\n\n", st.unit);
+        for a in &st.assumptions {
+            let _ = writeln!(s, "- {a}");
+        }
+        let covers = covered(RunKind::Gan);
+        let _ = write!(
+            s,
+            "\n**What ε covers.** {covers}\n\n**What it does not cover.** {NOT_COVERED}\n\n"
+        );
+    }
+    let _ = write!(s, "## Reading it\n\n{}\n", page.reading);
+    s
+}
+
+const STYLE: &str = "body{font-family:system-ui,'DejaVu Sans',sans-serif;max-width:1040px;\
+    margin:1.5em auto;padding:0 1em;line-height:1.45;color:#222}\
+    h1{margin:0 0 .2em}.summary{color:#555;margin-top:0}\
+    section{padding:.3em 1.3em 1.2em;margin:1.5em 0;border-radius:8px}\
+    .released{border:3px solid #2a7a2a;background:#f4faf4}\
+    .diagnostics{border:3px solid #b36b00;background:#fff9f0}\
+    .tag{font-size:.75em;font-weight:bold;padding:2px 8px;border-radius:4px;color:#fff;\
+    vertical-align:middle}.released .tag{background:#2a7a2a}.diagnostics .tag{background:#b36b00}\
+    .verdict{font-size:1.1em;font-weight:bold;background:#fff;border-left:6px solid #2a7a2a;\
+    padding:.6em .9em}.verdict.warn{border-color:#a00;color:#a00}\
+    .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:.8em;\
+    margin:1em 0}.card{background:#fff;border:1px solid #ccc;border-top:5px solid #2a7a2a;\
+    border-radius:6px;padding:.5em .8em}.card.bad{border-top-color:#a00}\
+    .card h3{margin:.1em 0 .2em;font-size:1.05em}.card .word{margin:0 0 .3em;font-weight:bold;\
+    color:#2a7a2a}.card.bad .word{color:#a00}.card .why{margin:.4em 0 0;font-size:.8em;\
+    color:#666}.card table{width:100%;font-size:.95em;background:none}\
+    .card td{border:0;padding:1px 0;text-align:left}.card td:last-child{text-align:right;\
+    font-weight:bold}.warn{color:#a00}\
+    .scroll{overflow-x:auto}table{border-collapse:collapse;font-size:.85em;background:#fff}\
+    td,th{border:1px solid #bbb;padding:3px 6px;text-align:right}\
+    figure{margin:1.2em 0;background:#fff;border:1px solid #ddd;border-radius:6px;padding:.6em}\
+    figure svg{display:block;width:100%;height:auto}figcaption{font-size:.9em;color:#444}\
+    img.grid{display:block;max-width:100%}\
+    .grids{display:flex;flex-wrap:wrap;gap:1em}.grids figure{margin:0;max-width:100%}\
+    .grids figcaption{max-width:40em}code{font-size:.9em}";
+
+/// `report.html`: one self-contained page (charts inline, grids as data).
+fn html(page: &Page, shown: &Shown) -> String {
+    let mut html = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\">\
+         <title>dpgan sweep report</title><style>{STYLE}</style></head><body>\
+         <h1>dpgan privacy/utility sweep</h1><p class=\"summary\">{}</p>",
+        code(&page.summary)
+    );
+    html_diagnostics(&mut html, page, &shown.diagnostic);
+    html_released(&mut html, page, shown);
+    html.push_str(&format!(
+        "<section><h2>Reading it</h2><p>{}</p><p>Each point's run directory holds what ε \
+         covers at its top level (configuration, ledger and privacy.json, generator, samples) \
+         and, under diagnostics/, its split, evaluation.json and attack.json with their \
+         pictures.</p></section></body></html>\n",
+        escape(&page.reading.replace('*', ""))
+    ));
     html
 }
 
-/// Pictures that show only what ε covers (generated samples).
-const RELEASED_PICTURES: &[&str] = &["samples.png"];
+/// Part 1: the verdict, each point's key numbers, the diagnostics table and the charts.
+fn html_diagnostics(html: &mut String, page: &Page, pictures: &[&Picture]) {
+    let warn = if page.any_above { " warn" } else { "" };
+    let _ = write!(
+        html,
+        "<section class=\"diagnostics\"><h2>Part 1: verdict and diagnostics \
+         <span class=\"tag\">NOT covered by ε — for the data owner only</span></h2>\
+         <p class=\"verdict{warn}\">{}</p><div class=\"cards\">",
+        escape(&page.verdict.replace("**", ""))
+    );
+    for k in &page.key_numbers {
+        let bad = if k.useful { "" } else { " bad" };
+        let _ = write!(
+            html,
+            "<div class=\"card{bad}\"><h3>{}</h3><p class=\"word\">{}</p><table>",
+            escape(&k.name),
+            escape(&k.verdict.0)
+        );
+        for (label, value) in &k.numbers {
+            let _ = write!(html, "<tr><td>{label}</td><td>{}</td></tr>", escape(value));
+        }
+        let _ = write!(
+            html,
+            "</table><p class=\"why\">{}</p></div>",
+            escape(&k.verdict.1)
+        );
+    }
+    let (header, body) = &page.diagnostics;
+    let _ = write!(
+        html,
+        "</div><p>{}</p>{}",
+        escape(DIAGNOSTICS_NOTE),
+        html_table(header, body)
+    );
+    for p in pictures {
+        let svg = p.svg.as_deref().unwrap_or_default();
+        let _ = write!(html, "<figure>{svg}{}</figure>", figcaption(p));
+    }
+    html.push_str("</section>");
+}
+
+/// Part 2: the privacy columns, the samples (side by side, then each point's grid) and the
+/// privacy statement.
+fn html_released(html: &mut String, page: &Page, shown: &Shown) {
+    let (header, body) = &page.released;
+    let _ = write!(
+        html,
+        "<section class=\"released\"><h2>Part 2: released under ε \
+         <span class=\"tag\">covered by ε</span></h2><p>{}</p>{}",
+        escape(RELEASED_NOTE),
+        html_table(header, body)
+    );
+    for p in &shown.released {
+        let _ = write!(
+            html,
+            "<figure><img class=\"grid\" alt=\"{}\" src=\"{}\">{}</figure>",
+            p.name,
+            data_url(&p.png),
+            figcaption(p)
+        );
+    }
+    html.push_str("<div class=\"grids\">");
+    for g in &shown.grids {
+        let _ = write!(
+            html,
+            "<figure><img class=\"grid\" alt=\"{0}\" src=\"{1}\"><figcaption>{0} \
+             (<code>{2}</code>)</figcaption></figure>",
+            escape(&g.caption),
+            data_url(&g.png),
+            escape(&g.path.display().to_string())
+        );
+    }
+    html.push_str("</div>");
+    if let Some(st) = &page.statement {
+        html.push_str("<h3>Privacy statement</h3><ul>");
+        for p in &st.points {
+            let _ = write!(html, "<li>{}</li>", escape(&p.replace("**", "")));
+        }
+        let _ = write!(
+            html,
+            "</ul><p><b>Privacy unit.</b> {}</p><p><b>Assumptions.</b></p><ul>",
+            code(&st.unit)
+        );
+        for a in &st.assumptions {
+            let _ = write!(html, "<li>{}</li>", code(a));
+        }
+        let _ = write!(
+            html,
+            "</ul><p><b>What ε covers.</b> {}</p><p><b>What it does not cover.</b> {}</p>",
+            code(covered(RunKind::Gan)),
+            code(NOT_COVERED)
+        );
+    }
+    html.push_str("</section>");
+}
 
 const RELEASED_NOTE: &str = "What each point's run releases and its ε covers: the privacy \
     spent (ε at δ, by the accountant's conservative bound), the noise multiplier σ, the number \
     of DP-SGD steps, and the generator's samples.";
 
-const DIAGNOSTICS_NOTE: &str = "Everything below was computed from the real data — \
+const DIAGNOSTICS_NOTE: &str = "Everything in this part was computed from the real data — \
     classifiers trained on the real training split, distances to real images, attacks using \
     the real members and non-members — and is not protected by any ε. Keep it with the data; \
     do not hand it on as private.";
@@ -513,13 +493,27 @@ fn html_table(header: &[&str], body: &[Vec<String>]) -> String {
     html
 }
 
-fn html_picture(name: &str, caption: &str, png: &[u8]) -> String {
+fn figcaption(p: &Picture) -> String {
     format!(
-        "<h3>{}</h3><img alt=\"{name}\" src=\"data:image/png;base64,{}\"><p>{}</p>",
-        escape(name.trim_end_matches(".png")),
-        base64::engine::general_purpose::STANDARD.encode(png),
-        escape(caption)
+        "<figcaption>{} (<code>{}</code>)</figcaption>",
+        escape(&p.caption),
+        p.name
     )
+}
+
+fn data_url(png: &[u8]) -> String {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(png);
+    format!("data:image/png;base64,{encoded}")
+}
+
+/// `s` escaped for HTML, with Markdown's `code` spans as `<code>`.
+fn code(s: &str) -> String {
+    let parts = escape(s);
+    let parts = parts.split('`').enumerate().map(|(i, part)| match i % 2 {
+        1 => format!("<code>{part}</code>"),
+        _ => part.to_string(),
+    });
+    parts.collect()
 }
 
 fn escape(s: &str) -> String {

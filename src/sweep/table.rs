@@ -55,7 +55,7 @@ fn cells(r: &Row) -> Vec<String> {
 }
 
 /// The verdict as a table cell.
-fn usefulness(r: &Row) -> String {
+pub fn usefulness(r: &Row) -> String {
     match r.useful {
         Some(true) => "useful".into(),
         Some(false) => r.verdict.as_deref().map_or("NOT useful".into(), |v| {
@@ -69,7 +69,7 @@ fn usefulness(r: &Row) -> String {
     }
 }
 
-fn within(r: &Row) -> String {
+pub fn within(r: &Row) -> String {
     match (r.within_bound, r.exchangeable) {
         (Some(true), _) => "yes".into(),
         (Some(false), _) => "NO".into(),

@@ -63,14 +63,7 @@ pub fn write_release_report(
                     report.repeated_steps
                 )?;
             }
-            writeln!(
-                md,
-                "| noise source | {} |",
-                match report.rng {
-                    RngKind::Secure => "CSPRNG seeded by the operating system",
-                    RngKind::Seeded => "**seeded: reproducible and NOT secure (tests only)**",
-                }
-            )?;
+            writeln!(md, "| noise source | {} |", noise_source(report.rng))?;
         }
         _ => {
             md.push_str(
@@ -82,23 +75,13 @@ pub fn write_release_report(
     if let Some(init) = &report.init {
         writeln!(md, "\n## Initial weights\n\n{}", init_statement(init))?;
     }
-    writeln!(md, "\n## Privacy unit\n\n{}\n", unit_or_default(report))?;
+    writeln!(md, "\n## Privacy unit\n\n{}\n", privacy_unit(report))?;
     md.push_str("## Assumptions\n\n");
-    let assumptions = if report.assumptions.is_empty() {
-        crate::train::trainer::privacy_assumptions()
-    } else {
-        report.assumptions.clone()
-    };
-    for a in &assumptions {
+    for a in &assumptions(report) {
         writeln!(md, "- {a}")?;
     }
     writeln!(md, "\n## What ε covers\n\n{}\n", covered(kind))?;
-    md.push_str(
-        "## What it does not cover\n\n\
-         The run's `diagnostics/` folder (the training split, losses on real batches, \
-         evaluation and attack results, nearest-real pictures) and `checkpoint/` are not part \
-         of this release.\n",
-    );
+    writeln!(md, "## What it does not cover\n\n{NOT_COVERED}")?;
     if kind == RunKind::Gan {
         md.push_str("\n## Samples\n\n![final samples](samples/final.png)\n");
     }
@@ -138,8 +121,21 @@ fn clipping_unit(kind: RunKind) -> &'static str {
     }
 }
 
+/// Where the DP noise came from, in words.
+pub fn noise_source(rng: RngKind) -> &'static str {
+    match rng {
+        RngKind::Secure => "CSPRNG seeded by the operating system",
+        RngKind::Seeded => "**seeded: reproducible and NOT secure (tests only)**",
+    }
+}
+
+/// What a run keeps that its ε does not cover, in words.
+pub const NOT_COVERED: &str = "The run's `diagnostics/` folder (the training split, losses on \
+    real batches, evaluation and attack results, nearest-real pictures) and `checkpoint/` are \
+    not part of this release.";
+
 /// The released files ε covers, in words.
-fn covered(kind: RunKind) -> &'static str {
+pub fn covered(kind: RunKind) -> &'static str {
     match kind {
         RunKind::Gan => {
             "The generator (`generator.safetensors`) and anything drawn from it, its sample \
@@ -157,10 +153,20 @@ fn covered(kind: RunKind) -> &'static str {
     }
 }
 
-fn unit_or_default(report: &PrivacyReport) -> String {
+/// What one unit of privacy is (the default for runs that did not record it).
+pub fn privacy_unit(report: &PrivacyReport) -> String {
     if report.privacy_unit.is_empty() {
         crate::train::trainer::PRIVACY_UNIT.to_string()
     } else {
         report.privacy_unit.clone()
+    }
+}
+
+/// What the guarantee takes as given (the defaults for runs that did not record it).
+pub fn assumptions(report: &PrivacyReport) -> Vec<String> {
+    if report.assumptions.is_empty() {
+        crate::train::trainer::privacy_assumptions()
+    } else {
+        report.assumptions.clone()
     }
 }

@@ -111,3 +111,29 @@ pub fn kill_and_resume(
     assert_eq!(x.noise_multiplier, y.noise_multiplier);
     (straight, crashed)
 }
+
+/// A PNG file decoded whole (so a truncated or corrupt one fails): (width, height, channels).
+pub fn png_size(path: &Path) -> (u32, u32, usize) {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut reader = png::Decoder::new(std::io::BufReader::new(file))
+        .read_info()
+        .unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    (info.width, info.height, info.color_type.samples())
+}
+
+/// A chart PNG: decodes, RGB, at least 600 × 400 pixels, and not blank.
+pub fn assert_chart_png(path: &Path) {
+    let (w, h, channels) = png_size(path);
+    assert!(
+        w >= 600 && h >= 400 && channels == 3,
+        "{}: {w}×{h}×{channels}",
+        path.display()
+    );
+    assert!(
+        std::fs::metadata(path).unwrap().len() > 10_000,
+        "{} is nearly blank",
+        path.display()
+    );
+}
