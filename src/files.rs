@@ -58,6 +58,17 @@ fn parse_config<T: DeserializeOwned>(text: &str, path: &Path, what: &str) -> any
         .into()
     })
 }
+/// The JSON file at `path` as a `T`. An unreadable file is bad input, said by `unreadable`
+/// (given the I/O error); invalid JSON is bad input too.
+pub fn read_json<T: DeserializeOwned>(
+    path: &Path,
+    unreadable: impl FnOnce(std::io::Error) -> String,
+) -> anyhow::Result<T> {
+    let text = std::fs::read_to_string(path).map_err(|e| InputError::new(unreadable(e)))?;
+    serde_json::from_str(&text)
+        .map_err(|e| InputError::new(format!("{} is not valid: {e}", path.display())).into())
+}
+
 /// `YYYYMMDD-HHMMSS` (UTC) for default run folders and records.
 pub fn timestamp() -> String {
     let secs = std::time::SystemTime::now()

@@ -18,7 +18,7 @@
 //!   generator.safetensors  discriminator.safetensors
 //!   RELEASE.md                 the release report (from the files above only)
 //!   checkpoint/                resume state (not released)
-//!   diagnostics/               NOT covered by ε: split.json, metrics-real.jsonl,
+//!   diagnostics/               NOT covered by ε: split.json, metrics-real.jsonl, curves-*.png,
 //!                              evaluation.json, evaluation/, attack.json, attack/
 //! ```
 //!
@@ -255,6 +255,8 @@ differential-privacy guarantee:
 
 - `split.json`: which examples were training members (the membership itself)
 - `metrics-real.jsonl`: losses on the real Poisson batches and their realised sizes
+- `curves-losses.png`, `curves-epsilon.png`: the run's losses (on real batches too) and the
+  ε it spent, against the step, drawn when it finished
 - `evaluation.json`, `evaluation/`: classifiers trained on the real split, distances to real
   data, real-feature embeddings and nearest-real pictures
 - `attack.json`, `attack/`: attacks that use the real members and non-members

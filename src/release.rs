@@ -58,14 +58,12 @@ impl std::fmt::Display for ReleaseOutcome {
 pub fn release(run: &Path, out: &Path, allow_seeded: bool) -> anyhow::Result<ReleaseOutcome> {
     let layout = RunLayout::new(run);
     let privacy_path = run.join("privacy.json");
-    let text = std::fs::read_to_string(&privacy_path).map_err(|_| {
-        InputError::new(format!(
+    let report: PrivacyReport = crate::files::read_json(&privacy_path, |_| {
+        format!(
             "{} has no privacy.json: only a finished run can be released",
             run.display()
-        ))
+        )
     })?;
-    let report: PrivacyReport = serde_json::from_str(&text)
-        .map_err(|e| InputError::new(format!("{} is not valid: {e}", privacy_path.display())))?;
     if !report.private {
         return Err(InputError::new(format!(
             "{} was trained without differential privacy: no ε covers it",

@@ -177,6 +177,8 @@ fn the_releasable_part_holds_nothing_derived_from_real_data_and_release_copies_e
         "diagnostics/evaluation/embedding.png",
         "diagnostics/attack.json",
         "diagnostics/attack/roc.png",
+        "diagnostics/curves-losses.png",
+        "diagnostics/curves-epsilon.png",
     ] {
         assert!(all.contains(Path::new(f)), "{f} missing: {all:?}");
     }

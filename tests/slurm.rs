@@ -14,8 +14,12 @@ use common::dpgan;
 /// One cluster at a time: the tests of this file take turns.
 static CLUSTER: Mutex<()> = Mutex::new(());
 
-/// The one-node cluster, stopped when dropped (also when the test panics).
-struct Cluster;
+/// The one-node cluster, this test's turn with it and a folder for its sweeps; the cluster is
+/// stopped when dropped (also when the test panics), then the turn passes.
+struct Cluster {
+    _turn: std::sync::MutexGuard<'static, ()>,
+    dir: tempfile::TempDir,
+}
 
 fn script(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -25,8 +29,12 @@ fn script(name: &str) -> PathBuf {
 
 impl Cluster {
     fn up() -> Self {
+        let _turn = CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
         let o = Command::new(script("slurm-up.sh")).output().unwrap();
-        let cluster = Cluster;
+        let cluster = Cluster {
+            _turn,
+            dir: tempfile::tempdir().unwrap(),
+        };
         assert!(
             o.status.success(),
             "scripts/slurm-up.sh failed:\n{}\n{}",
@@ -115,9 +123,8 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 
 #[test]
 fn a_slurm_sweep_gives_the_same_table_as_a_local_one() {
-    let _turn = CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
-    let _cluster = Cluster::up();
-    let dir = tempfile::tempdir().unwrap();
+    let cluster = Cluster::up();
+    let dir = &cluster.dir;
     let local = dir.path().join("local");
     let slurm = dir.path().join("slurm");
     run(&sweep(&local));
@@ -160,9 +167,8 @@ fn a_slurm_sweep_gives_the_same_table_as_a_local_one() {
 
 #[test]
 fn a_killed_task_is_reported_failed_and_redone_on_the_next_run() {
-    let _turn = CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
-    let _cluster = Cluster::up();
-    let dir = tempfile::tempdir().unwrap();
+    let cluster = Cluster::up();
+    let dir = &cluster.dir;
     let out = dir.path().join("sweep");
     // One point at a time: point 0 finishes, then point 1 is killed while it runs.
     run(&slurm_sweep(&out, "1", false));
@@ -231,10 +237,7 @@ fn the_slurm_executor_without_sbatch_names_it_and_exits_2() {
     assert!(err.contains("`sbatch`"), "{err}");
     // A path that is not there.
     a.extend(["--sbatch", "/nonexistent/sbatch"].map(String::from));
-    let o = Command::new(env!("CARGO_BIN_EXE_dpgan"))
-        .args(&a)
-        .output()
-        .unwrap();
+    let o = common::dpgan(&a);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/sbatch"));
     // Nothing was submitted, nothing pretends to be.

@@ -49,10 +49,7 @@ fn a_killed_sweep_resumes_without_redoing_finished_points() {
 
     let mut again = args(&out);
     again.push("--json".into());
-    let o = Command::new(env!("CARGO_BIN_EXE_dpgan"))
-        .args(&again)
-        .output()
-        .unwrap();
+    let o = common::dpgan(&again);
     assert!(
         o.status.success(),
         "{}\n{}",
@@ -86,7 +83,13 @@ fn a_killed_sweep_resumes_without_redoing_finished_points() {
     ] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
-    for chart in ["utility.png", "attacks.png", "fidelity.png"] {
+    for chart in [
+        "utility.png",
+        "attacks.png",
+        "fidelity.png",
+        "training-losses.png",
+        "training-epsilon.png",
+    ] {
         assert_chart_png(&out.join(chart));
     }
     // one labelled row of samples a point
@@ -111,6 +114,9 @@ fn a_killed_sweep_resumes_without_redoing_finished_points() {
         "best attack AUC",
         "bound: max TPR at 0.1% FPR",
         "Fréchet distance (lower is better)",
+        "ε = 2 · rep 0: D on real batches",
+        "no DP · rep 0: generator",
+        "ε spent",
     ] {
         assert!(
             diagnostics.contains(&format!("\n{text}\n</text>")),
@@ -136,10 +142,7 @@ fn a_killed_sweep_resumes_without_redoing_finished_points() {
     let mut other = args(&out);
     let i = other.iter().position(|a| a == "--epochs").unwrap();
     other[i + 1] = "3".into();
-    let o = Command::new(env!("CARGO_BIN_EXE_dpgan"))
-        .args(&other)
-        .output()
-        .unwrap();
+    let o = common::dpgan(&other);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("other settings"));
 }
@@ -154,10 +157,7 @@ fn a_failing_point_is_reported_and_the_others_finish_in_parallel() {
     let i = a.iter().position(|x| x == "2,inf").unwrap();
     a[i] = "0.000001,inf".into();
     a.extend(["--jobs".to_string(), "2".to_string()]);
-    let o = Command::new(env!("CARGO_BIN_EXE_dpgan"))
-        .args(&a)
-        .output()
-        .unwrap();
+    let o = common::dpgan(&a);
     assert_eq!(
         o.status.code(),
         Some(1),
@@ -191,10 +191,7 @@ fn a_sweep_with_dp_model_shows_the_dp_classifier_beside_the_synthetic_data() {
         config.to_str().unwrap().to_string(),
         "--json".to_string(),
     ]);
-    let o = Command::new(env!("CARGO_BIN_EXE_dpgan"))
-        .args(&a)
-        .output()
-        .unwrap();
+    let o = common::dpgan(&a);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let rows: Vec<serde_json::Value> =
         serde_json::from_str(&std::fs::read_to_string(out.join("table.json")).unwrap()).unwrap();

@@ -28,7 +28,7 @@ pub struct SweepArgs {
     #[arg(long, value_enum, default_value_t = Executor::Local)]
     pub executor: Executor,
     #[command(flatten)]
-    pub slurm: SlurmArgs,
+    pub slurm: SlurmOptions,
     /// With Slurm: wait until the sweep's jobs have left the queue, then print the table.
     #[arg(long)]
     pub wait: bool,
@@ -97,51 +97,6 @@ pub enum Executor {
     Slurm,
 }
 
-/// What `sbatch` is asked for with `--executor slurm`.
-#[derive(Debug, Args)]
-#[command(next_help_heading = "Slurm (with --executor slurm)")]
-pub struct SlurmArgs {
-    /// The `sbatch` to call (`squeue` and `scancel` are taken from the same folder).
-    #[arg(long, value_name = "PATH", default_value = "sbatch")]
-    pub sbatch: PathBuf,
-    /// Partition of every job.
-    #[arg(long)]
-    pub partition: Option<String>,
-    /// Account charged for every job.
-    #[arg(long)]
-    pub account: Option<String>,
-    /// Time limit of each point's task (`90`, `1:30:00`, `1-00:00:00`).
-    #[arg(long, value_name = "LIMIT")]
-    pub time: Option<String>,
-    /// CPUs of each point's task (also its libtorch threads).
-    #[arg(long, value_name = "N")]
-    pub cpus_per_task: Option<u32>,
-    /// Memory of each point's task (`16G`).
-    #[arg(long)]
-    pub mem: Option<String>,
-    /// Generic resources of each point's task (`gpu:1`).
-    #[arg(long)]
-    pub gres: Option<String>,
-    /// An extra `#SBATCH` line for each point's task (repeatable), e.g. `--qos=short`.
-    #[arg(long, value_name = "LINE")]
-    pub sbatch_line: Vec<String>,
-}
-
-impl SlurmArgs {
-    fn options(&self) -> SlurmOptions {
-        SlurmOptions {
-            sbatch: self.sbatch.clone(),
-            partition: self.partition.clone(),
-            account: self.account.clone(),
-            time: self.time.clone(),
-            cpus_per_task: self.cpus_per_task,
-            mem: self.mem.clone(),
-            gres: self.gres.clone(),
-            extra: self.sbatch_line.clone(),
-        }
-    }
-}
-
 pub fn run(a: &SweepArgs) -> anyhow::Result<()> {
     if a.status || a.cancel || a.point.is_some() || a.report_only {
         return recorded_sweep(a);
@@ -206,14 +161,14 @@ fn recorded_sweep(a: &SweepArgs) -> anyhow::Result<()> {
         )
         .into());
     };
-    let options = a.slurm.options();
+    let options = &a.slurm;
     if a.status {
         let plan = crate::sweep::run::read_plan(out)?;
         let subs = crate::sweep::slurm::submissions(out)?;
         let queue = if subs.is_empty() {
             Queue::default()
         } else {
-            Queue::read(&options)?
+            Queue::read(options)?
         };
         let statuses = status::statuses(&plan, out, Some((&subs, &queue)));
         if a.json {
@@ -225,7 +180,7 @@ fn recorded_sweep(a: &SweepArgs) -> anyhow::Result<()> {
     }
     if a.cancel {
         crate::sweep::run::read_plan(out)?;
-        let cancelled = crate::sweep::slurm::cancel(out, &options)?;
+        let cancelled = crate::sweep::slurm::cancel(out, options)?;
         if cancelled.is_empty() {
             println!("no job of the sweep in {} is in the queue", out.display());
         } else {
@@ -258,12 +213,12 @@ fn submit(
     plan: &SweepPlan,
     out: &std::path::Path,
 ) -> anyhow::Result<Option<SweepOutcome>> {
-    let options = a.slurm.options();
+    let options = &a.slurm;
     options.check()?;
     let out = std::path::absolute(out)?;
     crate::sweep::run::record_plan(plan, &out, None)?;
     let subs = crate::sweep::slurm::submissions(&out)?;
-    let queue = Queue::read(&options)?;
+    let queue = Queue::read(options)?;
     let statuses = status::statuses(plan, &out, Some((&subs, &queue)));
     let todo = status::to_submit(&statuses);
     if todo.is_empty() {
@@ -281,7 +236,7 @@ fn submit(
         );
     } else {
         let exe = std::env::current_exe()?;
-        let s = crate::sweep::slurm::submit(&out, &exe, &todo, a.jobs, &options)?;
+        let s = crate::sweep::slurm::submit(&out, &exe, &todo, a.jobs, options)?;
         eprintln!(
             "submitted job array {} ({} point(s), {} at a time; logs in {}) and report job {} after it
 scripts: {}
@@ -303,7 +258,7 @@ status: dpgan sweep --status --out {}",
         .flat_map(|s| [s.array_job, s.report_job])
         .collect();
     while {
-        let queue = Queue::read(&options)?;
+        let queue = Queue::read(options)?;
         jobs.iter().any(|j| queue.has_job(j))
     } {
         std::thread::sleep(std::time::Duration::from_secs(2));

@@ -80,11 +80,12 @@ pub struct Plot {
     pub diagonal: bool,
 }
 
-/// Okabe–Ito's colour-blind-safe colours with black last (the bounds' colour): orange, sky
-/// blue, bluish green, yellow, blue, vermillion, reddish purple, black; `i` cycles.
+/// Okabe–Ito's colour-blind-safe colours, yellow (faint as a line on white) late and black
+/// last (the bounds' colour): orange, sky blue, bluish green, blue, vermillion, reddish purple,
+/// yellow, black; `i` cycles.
 pub fn palette(i: usize) -> [u8; 3] {
     const OKABE_ITO: [u32; 8] = [
-        0xE69F00, 0x56B4E9, 0x009E73, 0xF0E442, 0x0072B2, 0xD55E00, 0xCC79A7, 0,
+        0xE69F00, 0x56B4E9, 0x009E73, 0x0072B2, 0xD55E00, 0xCC79A7, 0xF0E442, 0,
     ];
     let c = OKABE_ITO[i % OKABE_ITO.len()];
     [(c >> 16) as u8, (c >> 8) as u8, c as u8]

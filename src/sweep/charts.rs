@@ -24,6 +24,19 @@ pub struct Picture {
     pub svg: Option<String>,
 }
 
+impl Picture {
+    /// A chart as PNG and SVG, [`CHART_SIZE`].
+    pub fn chart(name: &'static str, caption: String, plot: &Plot) -> anyhow::Result<Self> {
+        let (w, h) = CHART_SIZE;
+        Ok(Self {
+            name,
+            caption,
+            png: plot.png(w, h)?,
+            svg: Some(plot.svg(w, h)?),
+        })
+    }
+}
+
 /// `(ε, values)` of the finished points with a finite ε and a finite value, by ε ascending.
 fn by_epsilon(rows: &[Row], value: impl Fn(&Row) -> Option<f64>) -> Vec<(f64, Vec<f64>)> {
     let mut v: Vec<(f64, f64)> = rows
@@ -79,7 +92,7 @@ impl Chart<'_> {
         (plot.log_x, plot.y_range) = (true, self.y_range);
         let eps = by_epsilon(rows, |_| Some(0.0));
         let span = match (eps.first(), eps.last()) {
-            (Some(first), Some(last)) => (first.0 / 1.5, last.0 * 1.5),
+            (Some(first), Some(last)) => log_span(first.0, last.0),
             _ => (0.1, 100.0),
         };
         plot.x_range = Some(span);
@@ -110,20 +123,22 @@ impl Chart<'_> {
     }
 
     fn picture(&self, rows: &[Row]) -> anyhow::Result<Picture> {
-        let (w, h) = CHART_SIZE;
-        let plot = self.plot(rows);
         let note = if rows.iter().any(|r| r.replicate > 0) {
             " Marks: the mean over a point's replicates (seeds); bars: their lowest to highest."
         } else {
             ""
         };
-        Ok(Picture {
-            name: self.name,
-            caption: format!("{}{note}", self.caption),
-            png: plot.png(w, h)?,
-            svg: Some(plot.svg(w, h)?),
-        })
+        let caption = format!("{}{note}", self.caption);
+        Picture::chart(self.name, caption, &self.plot(rows))
     }
+}
+
+/// The ε axis from `first` to `last`, padded by 1.5× and widened to at least a decade about
+/// their geometric middle, so that a log axis shows log ticks (1, 2, 5 × 10^k) even for one ε.
+fn log_span(first: f64, last: f64) -> (f64, f64) {
+    let (lo, hi) = (first / 1.5, last * 1.5);
+    let widen = (10.0 / (hi / lo)).max(1.0).sqrt();
+    (lo / widen, hi * widen)
 }
 
 fn min_max(v: &[f64]) -> (f64, f64) {

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 
 use super::charts::{charts, point_name, samples_grid, Picture};
+use super::curves::training_charts;
 use super::plan::SweepPlan;
 use super::point::Row;
 use super::table::{display_table, markdown_of, usefulness, within, RELEASED_COLUMNS};
@@ -78,6 +79,7 @@ pub fn write_report(
     machine: &str,
 ) -> anyhow::Result<PathBuf> {
     let mut pictures = charts(rows)?;
+    pictures.extend(training_charts(rows)?);
     pictures.extend(samples_grid(rows)?);
     for p in &pictures {
         write_atomic(&out.join(p.name), &p.png)?;

@@ -114,14 +114,9 @@ pub fn record_plan(
 /// The plan recorded in `out/sweep.json`.
 pub fn read_plan(out: &Path) -> anyhow::Result<SweepPlan> {
     let path = out.join("sweep.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        InputError::new(format!(
-            "{}: {e} (is --out the folder of a sweep?)",
-            path.display()
-        ))
-    })?;
-    Ok(serde_json::from_str(&text)
-        .map_err(|e| InputError::new(format!("{} is not a sweep plan: {e}", path.display())))?)
+    crate::files::read_json(&path, |e| {
+        format!("{}: {e} (is --out the folder of a sweep?)", path.display())
+    })
 }
 
 /// Runs point `index` of the sweep recorded in `out` (what each task of a Slurm array runs):

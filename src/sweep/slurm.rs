@@ -11,22 +11,35 @@ use serde::{Deserialize, Serialize};
 
 use crate::InputError;
 
-/// What `sbatch` is asked for, beyond the array itself.
-#[derive(Debug, Clone, Default)]
+/// What `sbatch` is asked for, beyond the array itself: `dpgan sweep`'s Slurm flags.
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Slurm (with --executor slurm)")]
 pub struct SlurmOptions {
-    /// The `sbatch` to call; `squeue` and `scancel` are taken from the same folder when it is
-    /// a path, from the PATH otherwise.
+    /// The `sbatch` to call (`squeue` and `scancel` are taken from the same folder when it is
+    /// a path, from the PATH otherwise).
+    #[arg(long, value_name = "PATH", default_value = "sbatch")]
     pub sbatch: PathBuf,
+    /// Partition of every job.
+    #[arg(long)]
     pub partition: Option<String>,
+    /// Account charged for every job.
+    #[arg(long)]
     pub account: Option<String>,
-    /// Time limit of each point's task (Slurm's formats: `90`, `1:30:00`, `1-00:00:00`).
+    /// Time limit of each point's task (`90`, `1:30:00`, `1-00:00:00`).
+    #[arg(long, value_name = "LIMIT")]
     pub time: Option<String>,
+    /// CPUs of each point's task (also its libtorch threads).
+    #[arg(long, value_name = "N")]
     pub cpus_per_task: Option<u32>,
-    /// Memory of each task (`16G`).
+    /// Memory of each point's task (`16G`).
+    #[arg(long)]
     pub mem: Option<String>,
-    /// Generic resources of each task (`gpu:1`).
+    /// Generic resources of each point's task (`gpu:1`).
+    #[arg(long)]
     pub gres: Option<String>,
-    /// Extra `#SBATCH` lines, written as given (with or without the `#SBATCH` prefix).
+    /// An extra `#SBATCH` line for each point's task (repeatable), e.g. `--qos=short`; written
+    /// as given, with or without the `#SBATCH` prefix.
+    #[arg(long = "sbatch-line", value_name = "LINE")]
     pub extra: Vec<String>,
 }
 
@@ -130,6 +143,30 @@ fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
+/// A job script: `comment`, `#SBATCH` lines (the job's name and log, then `options`), and
+/// `exec dpgan sweep --out OUT <args>`.
+fn job_script(
+    comment: &str,
+    sbatch: &[String],
+    options: Vec<String>,
+    out: &Path,
+    exe: &Path,
+    args: &str,
+) -> String {
+    let mut s = format!("#!/bin/bash\n{comment}");
+    for line in sbatch.iter().chain(&options) {
+        s.push_str(line);
+        s.push('\n');
+    }
+    s.push_str("set -eu\n");
+    s.push_str(&format!(
+        "exec {} sweep --out {} {args}\n",
+        quote(&exe.to_string_lossy()),
+        quote(&out.to_string_lossy())
+    ));
+    s
+}
+
 /// The array's job script: task `$SLURM_ARRAY_TASK_ID` runs that point of the sweep in `out`.
 /// `points`: the indices to run; `jobs`: how many run at once (`%jobs`).
 pub fn array_script(
@@ -139,62 +176,48 @@ pub fn array_script(
     jobs: usize,
     options: &SlurmOptions,
 ) -> String {
-    let out_s = out.to_string_lossy();
     let indices: Vec<String> = points.iter().map(usize::to_string).collect();
-    let mut s = String::from("#!/bin/bash\n");
-    s.push_str(&format!(
-        "# dpgan sweep: one task per pending point of the sweep in {out_s};\n\
+    let comment = format!(
+        "# dpgan sweep: one task per pending point of the sweep in {};\n\
          # task i runs point i (see sweep.json). Submit by hand: sbatch {}\n",
+        out.display(),
         folder(out).join("points.sbatch").display()
-    ));
-    s.push_str("#SBATCH --job-name=dpgan-sweep\n");
-    s.push_str(&format!(
-        "#SBATCH --output={}\n",
-        out.join("logs").join("%A_%a.out").display()
-    ));
-    s.push_str(&format!(
-        "#SBATCH --array={}%{}\n",
-        indices.join(","),
-        jobs.max(1)
-    ));
-    for line in options.task_lines() {
-        s.push_str(&line);
-        s.push('\n');
-    }
-    s.push_str("set -eu\n");
-    s.push_str(&format!(
-        "exec {} sweep --out {} --point \"$SLURM_ARRAY_TASK_ID\"\n",
-        quote(&exe.to_string_lossy()),
-        quote(&out_s)
-    ));
-    s
+    );
+    let sbatch = [
+        "#SBATCH --job-name=dpgan-sweep".to_string(),
+        format!(
+            "#SBATCH --output={}",
+            out.join("logs").join("%A_%a.out").display()
+        ),
+        format!("#SBATCH --array={}%{}", indices.join(","), jobs.max(1)),
+    ];
+    let args = "--point \"$SLURM_ARRAY_TASK_ID\"";
+    job_script(&comment, &sbatch, options.task_lines(), out, exe, args)
 }
 
 /// The report job's script: the table and the report from whatever the points recorded.
 pub fn report_script(out: &Path, exe: &Path, options: &SlurmOptions) -> String {
-    let out_s = out.to_string_lossy();
-    let mut s = String::from("#!/bin/bash\n");
-    s.push_str(&format!(
-        "# dpgan sweep: the table and report of the sweep in {out_s}, once the points' array\n\
+    let comment = format!(
+        "# dpgan sweep: the table and report of the sweep in {}, once the points' array\n\
          # has ended (submitted with --dependency=afterany:<array job id>, so that the report\n\
-         # also appears when some points failed or were killed).\n"
-    ));
-    s.push_str("#SBATCH --job-name=dpgan-sweep-report\n");
-    s.push_str(&format!(
-        "#SBATCH --output={}\n",
-        out.join("logs").join("%j-report.out").display()
-    ));
-    for line in options.resource_lines() {
-        s.push_str(&line);
-        s.push('\n');
-    }
-    s.push_str("set -eu\n");
-    s.push_str(&format!(
-        "exec {} sweep --out {} --report-only\n",
-        quote(&exe.to_string_lossy()),
-        quote(&out_s)
-    ));
-    s
+         # also appears when some points failed or were killed).\n",
+        out.display()
+    );
+    let sbatch = [
+        "#SBATCH --job-name=dpgan-sweep-report".to_string(),
+        format!(
+            "#SBATCH --output={}",
+            out.join("logs").join("%j-report.out").display()
+        ),
+    ];
+    job_script(
+        &comment,
+        &sbatch,
+        options.resource_lines(),
+        out,
+        exe,
+        "--report-only",
+    )
 }
 
 /// Runs a Slurm command; its stdout, or an error with its stderr.

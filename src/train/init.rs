@@ -112,8 +112,5 @@ pub fn check_init(
 
 fn read_run_file<T: serde::de::DeserializeOwned>(run: &Path, name: &str) -> anyhow::Result<T> {
     let path = run.join(name);
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| InputError::new(format!("cannot read {}: {e}", path.display())))?;
-    serde_json::from_str(&text)
-        .map_err(|e| InputError::new(format!("{} is not valid: {e}", path.display())).into())
+    crate::files::read_json(&path, |e| format!("cannot read {}: {e}", path.display()))
 }

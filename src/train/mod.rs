@@ -6,6 +6,7 @@
 //!   and noise, checkpoint and resume, metrics files, run directory, progress; [`gan`]: the
 //!   ac-GAN as one such model; [`trainer`]: the GAN's run from data to release report.
 //! - [`privacy_report`]: `privacy.json`; [`release_report`]: `RELEASE.md`. [`run_dir`]: creating and checking the run directory.
+//! - [`curves`]: a finished run's loss and ε curves, drawn under `diagnostics/`.
 //! - [`metrics`]: `metrics.jsonl` (generated data only) and `diagnostics/metrics-real.jsonl`.
 //! - [`d_step`]: one discriminator update, private (real and generated examples clipped in
 //!   pairs) or not.
@@ -18,6 +19,7 @@ pub mod augment;
 pub mod budget;
 pub mod checkpoint;
 pub mod config;
+pub mod curves;
 pub mod d_step;
 pub mod data;
 pub mod ema;

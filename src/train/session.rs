@@ -448,6 +448,10 @@ impl Session {
         };
         write_json(&self.layout.root().join("privacy.json"), &report)?;
         super::release_report::write_release_report(&self.layout, &report, self.spec.kind)?;
+        // The curves are a diagnostic picture: a failure to draw them costs the run nothing.
+        if let Err(e) = super::curves::write_run_curves(&self.layout, report.target_epsilon) {
+            tracing::warn!("the training curves were not drawn: {e:#}");
+        }
         if report.stopped_at_budget {
             tracing::warn!(
                 steps = report.steps,

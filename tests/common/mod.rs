@@ -42,7 +42,7 @@ pub fn tiny_sweep(epsilons: &str, out: &Path) -> Vec<String> {
 }
 
 /// Runs the `dpgan` binary with `args`.
-pub fn dpgan(args: &[&str]) -> Output {
+pub fn dpgan<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dpgan"))
         .args(args)
         .output()
