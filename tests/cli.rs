@@ -379,6 +379,38 @@ fn plan_prints_sigma_and_noise_to_signal_for_each_batch_size() {
         assert!(nsr < last, "larger batches, less noise per update");
         last = nsr;
     }
+    // A fine-tuning configuration counts only its trainable layers: the two heads here.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("finetune.json");
+    let mut c: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("experiments/default-medical/config.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let parameters = |c: &serde_json::Value| {
+        std::fs::write(&config, c.to_string()).unwrap();
+        let a = [
+            "plan",
+            "--epsilon",
+            "10",
+            "--dataset-size",
+            "266",
+            "--d-steps",
+            "100",
+        ];
+        let v: serde_json::Value =
+            stdout_json(&[&a[..], &["--config", config.to_str().unwrap(), "--json"]].concat());
+        v["parameters"].as_u64().unwrap()
+    };
+    let all = parameters(&c);
+    c["optim"]["d_trainable_layers"] = 2.into();
+    let width = c["model"]["discriminator_width"].as_u64().unwrap();
+    let classes = c["model"]["classes"].as_u64().unwrap();
+    assert_eq!(parameters(&c), (width + 1) * (1 + classes), "all: {all}");
+    assert!(all > 100 * (width + 1) * (1 + classes));
     // bad input is a clear error
     let out = dpgan(&[
         "plan",

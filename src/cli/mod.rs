@@ -82,7 +82,7 @@ pub struct PlanArgs {
     )]
     pub batch_sizes: Vec<usize>,
     /// Trainable parameters of the private network (default: the discriminator of --config,
-    /// or of the default model).
+    /// only its trainable layers where it sets `d_trainable_layers`, or of the default model).
     #[arg(long)]
     pub parameters: Option<usize>,
     /// A training configuration whose discriminator is counted.
@@ -551,10 +551,14 @@ fn plan(a: &PlanArgs) -> Result<()> {
         (Some(p), _) => p,
         (None, Some(path)) => {
             let config = train::load_config(path)?;
-            crate::model::discriminator_parameter_count(&config.model)?
+            crate::model::discriminator_parameter_count(
+                &config.model,
+                config.optim.d_trainable_layers,
+            )?
         }
         (None, None) => crate::model::discriminator_parameter_count(
             &crate::train::TrainConfig::default().model,
+            None,
         )?,
     };
     let rows = plan_budget(&BudgetQuestion {
