@@ -67,6 +67,10 @@ pub struct SweepArgs {
     /// Seed of every point's training (reproducible, not secure noise); default: secure.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Every point starts from this finished run's generator and discriminator (pre-trained on
+    /// public data), as `dpgan train --init-from`.
+    #[arg(long, value_name = "RUN_DIR")]
+    pub init_from: Option<PathBuf>,
     /// Optimiser steps of each utility classifier (default: the evaluation protocol's).
     #[arg(long)]
     pub classifier_steps: Option<usize>,
@@ -127,6 +131,10 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<()> {
     }
     if a.seed.is_some() {
         base.run.seed = a.seed;
+    }
+    if let Some(init) = &a.init_from {
+        // absolute: the points may run in another folder (a Slurm task)
+        base.init_from = Some(std::path::absolute(init)?);
     }
     // ε comes from each point; a noise multiplier in the base would contradict it.
     base.run.privacy.target_epsilon = None;

@@ -22,7 +22,9 @@ use super::point::Row;
 use super::table::{display_table, markdown_of, usefulness, within, RELEASED_COLUMNS};
 use crate::files::write_atomic;
 use crate::layout::RunKind;
-use crate::train::release_report::{assumptions, covered, noise_source, privacy_unit, NOT_COVERED};
+use crate::train::release_report::{
+    assumptions, covered, init_statement, noise_source, privacy_unit, NOT_COVERED,
+};
 use crate::train::PrivacyReport;
 
 /// Pictures that show only what ε covers (generated samples); every other is a diagnostic.
@@ -144,10 +146,15 @@ fn statement(rows: &[Row]) -> Option<Statement> {
             point_name(r)
         ),
     });
+    // A warm start's provenance: where the weights began, and why ε need not count it.
+    let init = first
+        .init
+        .as_ref()
+        .map(|i| init_statement(i).trim_end().to_string());
     Some(Statement {
         points: points.collect(),
         unit: privacy_unit(first),
-        assumptions: assumptions(first),
+        assumptions: init.into_iter().chain(assumptions(first)).collect(),
     })
 }
 

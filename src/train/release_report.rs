@@ -89,7 +89,7 @@ pub fn write_release_report(
 }
 
 /// Where a warm-started run's weights began, and why its ledger need not count that.
-fn init_statement(init: &InitProvenance) -> String {
+pub fn init_statement(init: &InitProvenance) -> String {
     let own = match (init.private, init.epsilon) {
         (true, Some(e)) => format!(
             "trained with (ε = {e:.3}, δ = {:e}) on its own data",
