@@ -9,15 +9,20 @@ use serde::de::DeserializeOwned;
 use crate::InputError;
 
 /// Writes `contents` to `path` through a temporary file in the same folder and a rename,
-/// creating the folder if needed.
+/// creating the folder if needed. The temporary name is unique to the process and the call, so
+/// writers of the same file in several processes (a sweep's Slurm tasks) or threads never
+/// share one: the last rename wins, whole.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = path.with_extension(format!(
-        "{}.tmp",
-        path.extension().and_then(|e| e.to_str()).unwrap_or("")
+        "{}.{}-{call}.tmp",
+        path.extension().and_then(|e| e.to_str()).unwrap_or(""),
+        std::process::id()
     ));
     let mut file =
         std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
@@ -97,6 +102,29 @@ pub fn timestamp() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn concurrent_writers_of_one_file_never_fail_and_leave_one_whole_version() {
+        // Eight writers at once (a sweep's Slurm tasks all record the same sweep.json): with a
+        // shared temporary name, one writer's rename took the file from under another's.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sweep.json");
+        std::thread::scope(|scope| {
+            for writer in 0..8u8 {
+                let path = &path;
+                scope.spawn(move || {
+                    for _ in 0..50 {
+                        write_atomic(path, &[writer; 4096]).unwrap();
+                    }
+                });
+            }
+        });
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(bytes.len(), 4096);
+        assert!(bytes.iter().all(|b| *b == bytes[0]), "a mixed file");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "temporary files left behind");
+    }
 
     #[test]
     fn timestamps_have_the_right_shape() {

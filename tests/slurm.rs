@@ -61,12 +61,37 @@ fn run(args: &[String]) -> std::process::Output {
     let o = dpgan(&args);
     assert!(
         o.status.success(),
-        "dpgan {}:\n{}\n{}",
+        "dpgan {}:\n{}\n{}\n{}",
         args.join(" "),
         String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
+        String::from_utf8_lossy(&o.stderr),
+        task_logs(&args)
     );
     o
+}
+
+/// What a failed Slurm sweep left to read: every task's log under `--out`'s `logs/` and the end
+/// of slurmd's own log (the temporary folder is gone once the test fails).
+fn task_logs(args: &[&str]) -> String {
+    let Some(out) = args.iter().position(|a| *a == "--out").map(|i| args[i + 1]) else {
+        return String::new();
+    };
+    let mut text = String::new();
+    let mut logs: Vec<PathBuf> = std::fs::read_dir(Path::new(out).join("logs"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    logs.sort();
+    logs.push("/var/log/slurm/slurmd.log".into());
+    for log in logs {
+        let body = std::fs::read_to_string(&log).unwrap_or_default();
+        let lines: Vec<&str> = body.lines().collect();
+        let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+        text.push_str(&format!("--- {} (last 40 lines)\n{tail}\n", log.display()));
+    }
+    text
 }
 
 fn slurm_sweep(out: &Path, jobs: &str, wait: bool) -> Vec<String> {
