@@ -196,3 +196,82 @@ fn a_killed_and_resumed_fine_tuning_run_ends_like_an_uninterrupted_one() {
         report.init
     );
 }
+
+#[test]
+fn a_sweep_fine_tunes_every_point_from_the_init_and_says_so_in_its_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let public = pretrain(dir.path());
+    let out = dir.path().join("sweep");
+    let mut args = common::tiny_sweep("5", &out);
+    args.extend(["--init-from".into(), public.to_str().unwrap().into()]);
+    let o = dpgan(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    // The point's run started from the public weights, under its own ledger.
+    let run = out.join("points/eps-5-rep-0/run");
+    let report: PrivacyReport = read(&run.join("privacy.json"));
+    let init = report.init.expect("the point records its init");
+    assert_eq!(init.run, public);
+    assert_eq!(report.ledger.steps(), report.steps);
+    assert!(report.epsilon.unwrap() <= 5.0 + 1e-9);
+    // The sweep's privacy statement names where the weights began.
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains("started from the final weights of the run"),
+        "no warm-start statement in the report"
+    );
+    assert!(html.contains(public.to_str().unwrap()));
+
+    // An init that does not exist stops the sweep before any point runs.
+    let missing = dir.path().join("missing");
+    let mut args = common::tiny_sweep("5", &dir.path().join("sweep2"));
+    args.extend(["--init-from".into(), missing.to_str().unwrap().into()]);
+    let o = dpgan(&args);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn a_nearest_upsampling_generator_trains_and_cannot_warm_start_a_transposed_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let nearest = dir.path().join("nearest");
+    let o = train_on(
+        "1",
+        &[
+            "--epsilon",
+            "inf",
+            "--g-upsampling",
+            "nearest",
+            "--out",
+            nearest.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let config: serde_json::Value = read(&nearest.join("config.json"));
+    assert_eq!(config["model"]["generator_upsampling"], "nearest");
+    let weights = Tensor::read_safetensors(nearest.join("generator.safetensors")).unwrap();
+    assert!(weights.iter().any(|(n, _)| n.starts_with("up2")));
+    // The default (transposed) networks are other networks: refused before training.
+    let fine = dir.path().join("fine");
+    let o = train_on(
+        "0",
+        &[
+            "--epsilon",
+            "5",
+            "--init-from",
+            nearest.to_str().unwrap(),
+            "--out",
+            fine.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("a warm start needs the same networks"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

@@ -140,6 +140,10 @@ pub fn run(a: &SweepArgs) -> anyhow::Result<()> {
     base.run.privacy.target_epsilon = None;
     base.run.privacy.noise_multiplier = None;
     base.validate(usize::MAX).map_err(InputError::new)?;
+    if let Some(init) = &base.init_from {
+        // before any point: a wrong init would fail every point the same way
+        crate::train::init::check_init_run(init, &base)?;
+    }
     let dp_model = dp_model_config(a, &base)?;
     let plan = SweepPlan {
         points: points(&epsilons, a.seeds),

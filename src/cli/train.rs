@@ -46,6 +46,11 @@ pub struct TrainArgs {
     /// Discriminator width d.
     #[arg(long)]
     pub d_width: Option<i64>,
+    /// How the ac-GAN's generator doubles its maps: 4×4 transposed convolutions (the case
+    /// study's), or nearest-neighbour doubling and a 3×3 convolution (no checkerboard of dots;
+    /// about 2.25× the generator's work).
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub g_upsampling: Option<crate::model::Upsampling>,
     /// Differentiable augmentation (random translation by up to 1/8 and cutout of 1/2 of the
     /// image side) of every image the discriminator sees; for small data sets.
     #[arg(long)]
@@ -172,6 +177,9 @@ fn apply_overrides(c: &mut TrainConfig, a: &TrainArgs) -> anyhow::Result<()> {
     }
     if let Some(d) = a.d_width {
         c.model.discriminator_width = d;
+    }
+    if let Some(u) = a.g_upsampling {
+        c.model.generator_upsampling = u;
     }
     if let Some(f) = a.fakes {
         c.optim.fakes = f;

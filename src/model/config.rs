@@ -15,6 +15,20 @@ pub enum Normalization {
     Group,
 }
 
+/// How the generator doubles its maps' size at each stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Upsampling {
+    /// A 4×4 transposed convolution of stride 2 (the case study's; the default). Its kernel
+    /// overlaps unevenly, which draws a checkerboard of dots that training must undo.
+    #[default]
+    Transposed,
+    /// Nearest-neighbour doubling then a 3×3 convolution (Odena et al. 2016, "Deconvolution
+    /// and checkerboard artifacts"): every output pixel gets the same number of
+    /// contributions, so no dot grid; about 2.25× the multiply-adds of a stage.
+    Nearest,
+}
+
 /// The one image side the dcgan architecture takes.
 pub const DCGAN_IMAGE_SIZE: i64 = 28;
 
@@ -56,6 +70,10 @@ pub struct ModelConfig {
     /// configurations, which had none).
     #[serde(default)]
     pub generator_normalization: Normalization,
+    /// How the generator upsamples (ac-GAN only; absent in older configurations, which used
+    /// transposed convolutions).
+    #[serde(default)]
+    pub generator_upsampling: Upsampling,
 }
 
 impl Default for ModelConfig {
@@ -74,6 +92,7 @@ impl Default for ModelConfig {
             // utility ratio falls (0.40–0.52 against 0.74–0.79); so neither is on by default.
             normalization: Normalization::None,
             generator_normalization: Normalization::None,
+            generator_upsampling: Upsampling::Transposed,
         }
     }
 }
@@ -121,6 +140,16 @@ impl ModelConfig {
             return Err("the dcgan architecture has no normalisation layers; set \
                         normalization and generator_normalization to none"
                 .into());
+        }
+        if self.architecture == Architecture::Dcgan
+            && self.generator_upsampling != Upsampling::Transposed
+        {
+            return Err(
+                "the dcgan architecture's generator upsamples with transposed \
+                        convolutions (its 4 → 7 stage is not a doubling); set \
+                        generator_upsampling to transposed"
+                    .into(),
+            );
         }
         if self.classes < 2 {
             return Err(format!("classes must be ≥ 2, got {}", self.classes));

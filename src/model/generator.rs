@@ -1,18 +1,40 @@
 //! The generator: post-processing, it never sees real data. Two architectures
 //! ([`Architecture`]):
 //! - **ac-GAN** (the case study): one-hot class ++ N(0, I) noise → transposed convolutions
-//!   (ReLU, no bias, no batch norm) → tanh, from 1×1 to the image size;
+//!   (ReLU, no bias, no batch norm) → tanh, from 1×1 to the image size; with
+//!   `generator_upsampling = nearest`, every stride-2 stage is a nearest-neighbour doubling
+//!   then a 3×3 convolution instead ([`Upsampling`]);
 //! - **DCGAN** (Bie et al.): noise and one-hot class each through a 4×4 transposed convolution
 //!   to 4×4 maps, concatenated, then 4 → 7 → 14 → 28 (3×3, 4×4, 4×4, stride 2), LeakyReLU(0.2),
 //!   biases, tanh.
 use tch::{nn, nn::Module, Device, Kind, Tensor};
 
-use super::config::{Architecture, ModelConfig, Normalization};
+use super::config::{Architecture, ModelConfig, Normalization, Upsampling};
 use super::discriminator::group_count;
+
+/// One stage of the generator.
+#[derive(Debug)]
+enum Stage {
+    Transposed(nn::ConvTranspose2D),
+    /// Nearest-neighbour ×2, then this 3×3 convolution (padding 1).
+    Nearest(nn::Conv2D),
+}
+
+impl Stage {
+    fn forward(&self, h: &Tensor) -> Tensor {
+        match self {
+            Stage::Transposed(c) => c.forward(h),
+            Stage::Nearest(c) => {
+                let (height, width) = (h.size()[2], h.size()[3]);
+                c.forward(&h.upsample_nearest2d([2 * height, 2 * width], None, None))
+            }
+        }
+    }
+}
 
 #[derive(Debug)]
 pub struct Generator {
-    layers: Vec<nn::ConvTranspose2D>,
+    layers: Vec<Stage>,
     /// After each layer but the last, when configured.
     norms: Vec<Option<nn::GroupNorm>>,
     /// The DCGAN's class branch, beside the first layer (which then reads the noise alone).
@@ -40,16 +62,43 @@ impl Generator {
             };
             nn::conv_transpose2d(path / name, i, o, kernel, c)
         };
+        let nearest = |name: &str, i: i64, o: i64| {
+            let c = nn::ConvConfig {
+                padding: 1,
+                bias: false,
+                ws_init: nn::Init::Randn {
+                    mean: 0.0,
+                    stdev: 0.02,
+                },
+                ..Default::default()
+            };
+            Stage::Nearest(nn::conv2d(path / name, i, o, 3, c))
+        };
         let top = g << (stages - 1);
         let (mut layers, label_branch) = if dcgan {
             // Noise and class each fill half of the first maps.
             (
-                vec![conv("convt1", cfg.latent_dim, top / 2, 4, 1, 0)],
+                vec![Stage::Transposed(conv(
+                    "convt1",
+                    cfg.latent_dim,
+                    top / 2,
+                    4,
+                    1,
+                    0,
+                ))],
                 Some(conv("convt1_label", cfg.classes, top - top / 2, 4, 1, 0)),
             )
         } else {
+            // From 1×1 to 4×4: every output pixel sees the whole kernel once, no checkerboard.
             (
-                vec![conv("convt1", cfg.classes + cfg.latent_dim, top, 4, 1, 0)],
+                vec![Stage::Transposed(conv(
+                    "convt1",
+                    cfg.classes + cfg.latent_dim,
+                    top,
+                    4,
+                    1,
+                    0,
+                ))],
                 None,
             )
         };
@@ -60,16 +109,22 @@ impl Generator {
             } else {
                 g << (stages - j - 1)
             };
+            if cfg.generator_upsampling == Upsampling::Nearest {
+                // Named apart from the transposed stages: weights of one kind never load
+                // into the other.
+                layers.push(nearest(&format!("up{}", j + 1), input, output));
+                continue;
+            }
             // The DCGAN's 4 → 7 stage is a 3×3 transposed convolution.
             let kernel = if dcgan && j == 1 { 3 } else { 4 };
-            layers.push(conv(
+            layers.push(Stage::Transposed(conv(
                 &format!("convt{}", j + 1),
                 input,
                 output,
                 kernel,
                 2,
                 1,
-            ));
+            )));
         }
         let norms = layers
             .iter()
@@ -178,6 +233,34 @@ mod tests {
         let x = g.forward(&Tensor::from_slice(&[0i64, 7]), &noise);
         let diff = (x.get(0) - x.get(1)).abs().max().double_value(&[]);
         assert!(diff > 0.0, "same image for two classes");
+    }
+
+    #[test]
+    fn nearest_upsampling_draws_every_size_and_loads_no_transposed_weights() {
+        for size in [16, 32, 64] {
+            let cfg = ModelConfig {
+                image_size: size,
+                generator_width: 8,
+                latent_dim: 16,
+                generator_upsampling: Upsampling::Nearest,
+                ..ModelConfig::default()
+            };
+            let vs = nn::VarStore::new(Device::Cpu);
+            let g = Generator::new(&vs.root(), &cfg).unwrap();
+            let x = g.sample(&Tensor::from_slice(&[0i64, 2]), Device::Cpu);
+            assert_eq!(x.size(), vec![2, 1, size, size]);
+            assert!(x.abs().max().double_value(&[]) <= 1.0);
+            let names: Vec<String> = vs.variables().into_keys().collect();
+            assert!(names.iter().any(|n| n.starts_with("up2")), "{names:?}");
+            assert!(!names.iter().any(|n| n.starts_with("convt2")), "{names:?}");
+        }
+        let dcgan_nearest = ModelConfig {
+            generator_upsampling: Upsampling::Nearest,
+            ..dcgan()
+        };
+        let vs = nn::VarStore::new(Device::Cpu);
+        let err = Generator::new(&vs.root(), &dcgan_nearest).unwrap_err();
+        assert!(err.contains("generator_upsampling"), "{err}");
     }
 
     #[test]

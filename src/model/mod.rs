@@ -3,7 +3,7 @@ mod config;
 mod discriminator;
 mod generator;
 
-pub use config::{Architecture, ModelConfig, Normalization, DCGAN_IMAGE_SIZE};
+pub use config::{Architecture, ModelConfig, Normalization, Upsampling, DCGAN_IMAGE_SIZE};
 pub use discriminator::{Discriminator, DiscriminatorOutput};
 pub use generator::Generator;
 

@@ -20,13 +20,9 @@ use crate::InputError;
 /// The weights files a warm start reads from the init run.
 pub const INIT_WEIGHTS: [&str; 2] = ["generator.safetensors", "discriminator.safetensors"];
 
-/// Checks that the finished GAN run `init` may initialise a run of `config` on `run_data`
-/// (same model; no shared data or subjects with the training split), and says what it was.
-pub fn check_init(
-    init: &Path,
-    config: &TrainConfig,
-    run_data: &RunData,
-) -> anyhow::Result<InitProvenance> {
+/// Checks what needs no data: `init` is a finished GAN run with this configuration's networks
+/// (a sweep asks before it runs any point). Returns the init's configuration.
+pub fn check_init_run(init: &Path, config: &TrainConfig) -> anyhow::Result<TrainConfig> {
     let refuse = |why: String| -> anyhow::Error {
         InputError::new(format!("--init-from {}: {why}", init.display())).into()
     };
@@ -45,6 +41,20 @@ pub fn check_init(
             serde_json::to_string(&config.model)?
         )));
     }
+    Ok(init_config)
+}
+
+/// Checks that the finished GAN run `init` may initialise a run of `config` on `run_data`
+/// (same model; no shared data or subjects with the training split), and says what it was.
+pub fn check_init(
+    init: &Path,
+    config: &TrainConfig,
+    run_data: &RunData,
+) -> anyhow::Result<InitProvenance> {
+    let refuse = |why: String| -> anyhow::Error {
+        InputError::new(format!("--init-from {}: {why}", init.display())).into()
+    };
+    let init_config = check_init_run(init, config)?;
     let report: PrivacyReport = read_run_file(init, "privacy.json")?;
     let split = RunData::read_recorded(init)?.ok_or_else(|| {
         refuse("it recorded no split: its training data cannot be checked".into())
