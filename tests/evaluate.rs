@@ -87,6 +87,17 @@ fn real_held_out_images_posing_as_synthetic_data_are_useful_and_as_close_as_real
     assert!(a.verdict.noise_fraction.unwrap() < 0.1, "{:?}", a.verdict);
     assert_eq!(u.synthetic_training_samples, labels.len());
     assert_eq!(u.real_trained_runs.len(), 2);
+    // the per-class view: every test prediction of both runs counted once, and the recalls
+    // averaging to the balanced accuracy (each run sees the same test split)
+    let predictions: usize = u.synthetic_trained_confusion.iter().flatten().sum();
+    assert_eq!(predictions, u.test_samples * u.synthetic_trained_runs.len());
+    let names: Vec<&String> = u.synthetic_trained_recall.keys().collect();
+    let mut classes: Vec<&String> = u.test_classes.iter().collect();
+    classes.sort();
+    assert_eq!(names, classes);
+    let mean_recall =
+        u.synthetic_trained_recall.values().sum::<f64>() / u.synthetic_trained_recall.len() as f64;
+    assert!((mean_recall - u.synthetic_trained).abs() < 1e-9, "{u:?}");
     // a reference for every fidelity figure, overall and per class
     assert_eq!(a.real_reference_per_class.len(), a.fidelity_per_class.len());
 }

@@ -242,8 +242,12 @@ pub fn accuracy(predicted: &[i64], truth: &[i64]) -> Option<f64> {
     Some(hits as f64 / truth.len() as f64)
 }
 
-/// Mean per-class recall over the classes present in `truth` (sklearn's definition).
-pub fn balanced_accuracy(predicted: &[i64], truth: &[i64]) -> Option<f64> {
+/// Recall of each class present in `truth`, by class index (None when the lengths differ or
+/// `truth` is empty).
+pub fn per_class_recall(
+    predicted: &[i64],
+    truth: &[i64],
+) -> Option<std::collections::BTreeMap<i64, f64>> {
     if predicted.len() != truth.len() || truth.is_empty() {
         return None;
     }
@@ -255,11 +259,31 @@ pub fn balanced_accuracy(predicted: &[i64], truth: &[i64]) -> Option<f64> {
             e.0 += 1;
         }
     }
-    let recalls: Vec<f64> = per_class
-        .values()
-        .map(|&(hit, all)| hit as f64 / all as f64)
-        .collect();
-    Some(recalls.iter().sum::<f64>() / recalls.len() as f64)
+    Some(
+        per_class
+            .into_iter()
+            .map(|(class, (hit, all))| (class, hit as f64 / all as f64))
+            .collect(),
+    )
+}
+
+/// Mean per-class recall over the classes present in `truth` (sklearn's definition).
+pub fn balanced_accuracy(predicted: &[i64], truth: &[i64]) -> Option<f64> {
+    let recalls = per_class_recall(predicted, truth)?;
+    Some(recalls.values().sum::<f64>() / recalls.len() as f64)
+}
+
+/// Counts of (true class, predicted class) over `classes` classes: row t, column p.
+pub fn confusion(predicted: &[i64], truth: &[i64], classes: usize) -> Vec<Vec<usize>> {
+    let mut m = vec![vec![0; classes]; classes];
+    for (&p, &t) in predicted.iter().zip(truth) {
+        if let (Some(row), Ok(p)) = (m.get_mut(t as usize), usize::try_from(p)) {
+            if let Some(cell) = row.get_mut(p) {
+                *cell += 1;
+            }
+        }
+    }
+    m
 }
 
 #[cfg(test)]
@@ -274,6 +298,16 @@ mod tests {
         assert_eq!(balanced_accuracy(&pred, &truth), Some(0.5));
         assert_eq!(balanced_accuracy(&truth, &truth), Some(1.0));
         assert_eq!(balanced_accuracy(&[], &[]), None);
+        let recall = per_class_recall(&pred, &truth).unwrap();
+        assert_eq!(recall.values().sum::<f64>() / recall.len() as f64, 0.5);
+        let m = confusion(&pred, &truth, 3);
+        assert_eq!(m.iter().flatten().sum::<usize>(), truth.len());
+        for (t, row) in m.iter().enumerate() {
+            let all: usize = row.iter().sum();
+            if all > 0 {
+                assert_eq!(row[t] as f64 / all as f64, recall[&(t as i64)]);
+            }
+        }
     }
 
     #[test]

@@ -17,7 +17,9 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use tch::{Device, Kind, Tensor};
 
-use super::classifier::{accuracy, balanced_accuracy, Architecture, Classifier, ClassifierConfig};
+use super::classifier::{
+    accuracy, balanced_accuracy, confusion, Architecture, Classifier, ClassifierConfig,
+};
 use super::features::{FeatureNet, FEATURE_NETWORK};
 use super::fidelity::{fidelity, Fidelity};
 use super::run::{labels_like, OpenRun};
@@ -191,6 +193,14 @@ pub struct Utility {
     /// Classes present in the test split (balanced accuracy averages over these).
     pub test_classes: Vec<String>,
     pub classifier: String,
+    /// The synthetic-trained classifiers' predictions on the real test split, summed over the
+    /// runs: row = true class, column = predicted class, both in the dataset's class order.
+    #[serde(default)]
+    pub synthetic_trained_confusion: Vec<Vec<usize>>,
+    /// Their recall of each class of the test split, over all runs (which class the synthetic
+    /// data fails to teach).
+    #[serde(default)]
+    pub synthetic_trained_recall: BTreeMap<String, f64>,
 }
 
 /// What `evaluate` reports (`diagnostics/evaluation.json`).
@@ -383,6 +393,7 @@ fn utility(
     }
     let (mut real_bal, mut syn_bal, mut real_acc, mut syn_acc) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut syn_confusion = vec![vec![0usize; classes as usize]; classes as usize];
     for r in 0..repeats {
         let config = ClassifierConfig {
             seed: options.classifier_seed + r as i64,
@@ -401,6 +412,13 @@ fn utility(
         let predicted = syn.predict(&test.images);
         syn_bal.push(balanced_accuracy(&predicted, &truth).unwrap_or(0.0));
         syn_acc.push(accuracy(&predicted, &truth).unwrap_or(0.0));
+        for (total, run) in syn_confusion.iter_mut().flatten().zip(
+            confusion(&predicted, &truth, classes as usize)
+                .iter()
+                .flatten(),
+        ) {
+            *total += run;
+        }
         tracing::info!(
             seed = config.seed,
             real = real_acc[r],
@@ -445,6 +463,18 @@ fn utility(
             Architecture::Small => super::classifier::CLASSIFIER.into(),
             Architecture::Benchmark => super::classifier::BENCHMARK_CLASSIFIER.into(),
         },
+        synthetic_trained_recall: present
+            .iter()
+            .map(|&c| {
+                let row = &syn_confusion[c as usize];
+                let all: usize = row.iter().sum();
+                (
+                    data.dataset.class_names[c as usize].clone(),
+                    row[c as usize] as f64 / all.max(1) as f64,
+                )
+            })
+            .collect(),
+        synthetic_trained_confusion: syn_confusion,
     })
 }
 
