@@ -31,20 +31,32 @@ fn train_on(split_seed: &str, extra: &[&str]) -> std::process::Output {
 
 /// The "public" run: seed 1's discs, without DP.
 fn pretrain(dir: &Path) -> std::path::PathBuf {
-    let public = dir.join("public");
-    let o = train_on(
-        "1",
-        &[
-            "--epsilon",
-            "inf",
-            "--seed",
-            "2",
-            "--out",
-            public.to_str().unwrap(),
-        ],
-    );
+    pretrain_as(dir, "public", &[])
+}
+
+/// A public run into `dir/name`, with `extra` arguments.
+fn pretrain_as(dir: &Path, name: &str, extra: &[&str]) -> std::path::PathBuf {
+    let public = dir.join(name);
+    let mut args = vec![
+        "--epsilon",
+        "inf",
+        "--seed",
+        "2",
+        "--out",
+        public.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    let o = train_on("1", &args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     public
+}
+
+/// A private run on seed 0's discs at ε = 5 from `init` into `out`, with `extra` arguments.
+fn fine_tune(init: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    let (init, out) = (init.to_str().unwrap(), out.to_str().unwrap());
+    let mut args = vec!["--epsilon", "5", "--init-from", init, "--out", out];
+    args.extend(extra);
+    train_on("0", &args)
 }
 
 fn discriminator(run: &Path) -> Vec<(String, Tensor)> {
@@ -58,20 +70,10 @@ fn fine_tuning_trains_the_last_layers_under_its_own_ledger_and_freezes_the_rest(
     let dir = tempfile::tempdir().unwrap();
     let public = pretrain(dir.path());
     let fine = dir.path().join("fine");
-    let o = train_on(
-        "0",
-        &[
-            "--epsilon",
-            "5",
-            "--seed",
-            "3",
-            "--init-from",
-            public.to_str().unwrap(),
-            "--d-trainable-layers",
-            "2",
-            "--out",
-            fine.to_str().unwrap(),
-        ],
+    let o = fine_tune(
+        &public,
+        &fine,
+        &["--seed", "3", "--d-trainable-layers", "2"],
     );
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{stderr}");
@@ -238,36 +240,13 @@ fn a_sweep_fine_tunes_every_point_from_the_init_and_says_so_in_its_report() {
 #[test]
 fn a_nearest_upsampling_generator_trains_and_cannot_warm_start_a_transposed_one() {
     let dir = tempfile::tempdir().unwrap();
-    let nearest = dir.path().join("nearest");
-    let o = train_on(
-        "1",
-        &[
-            "--epsilon",
-            "inf",
-            "--g-upsampling",
-            "nearest",
-            "--out",
-            nearest.to_str().unwrap(),
-        ],
-    );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let nearest = pretrain_as(dir.path(), "nearest", &["--g-upsampling", "nearest"]);
     let config: serde_json::Value = read(&nearest.join("config.json"));
     assert_eq!(config["model"]["generator_upsampling"], "nearest");
     let weights = Tensor::read_safetensors(nearest.join("generator.safetensors")).unwrap();
     assert!(weights.iter().any(|(n, _)| n.starts_with("up2")));
     // The default (transposed) networks are other networks: refused before training.
-    let fine = dir.path().join("fine");
-    let o = train_on(
-        "0",
-        &[
-            "--epsilon",
-            "5",
-            "--init-from",
-            nearest.to_str().unwrap(),
-            "--out",
-            fine.to_str().unwrap(),
-        ],
-    );
+    let o = fine_tune(&nearest, &dir.path().join("fine"), &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("a warm start needs the same networks"),
