@@ -108,6 +108,26 @@ fn a_killed_sweep_resumes_without_redoing_finished_points() {
     let released = rest.split_once("</section>").unwrap().0;
     assert!(diagnostics.contains("NOT covered by ε"));
     assert!(diagnostics.matches("<svg").count() >= 3);
+    // Each point names the class its synthetic data teaches worst (recall on real test
+    // images: diagnostics, not released), from the recalls its table row records.
+    let rows: Vec<serde_json::Value> = common::read(&out.join("table.json"));
+    for row in &rows {
+        let recall = row["synthetic_recall"]
+            .as_object()
+            .expect("per-class recall");
+        let (class, worst) = recall
+            .iter()
+            .map(|(c, v)| (c, v.as_f64().unwrap()))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap();
+        assert!((0.0..=1.0).contains(&worst));
+        assert!(
+            diagnostics.contains(&format!("{class} {worst:.2}")),
+            "weakest class {class} not in the key numbers"
+        );
+    }
+    assert!(diagnostics.contains("weakest class (recall)"));
+    assert!(!released.contains("weakest class"));
     for text in [
         "ε (log scale)",
         "utility ratio",

@@ -39,13 +39,13 @@ def main() -> int:
         print(__doc__, file=sys.stderr)
         return 2
     out = Path(sys.argv[1])
-    print("| row | ε spent | synthetic bal. acc. (seeds) | mean | range | FD (mean) | verdicts | best attack AUC (max) | within bound |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| row | ε spent | synthetic bal. acc. (seeds) | mean | range | recall per class (mean) | FD (mean) | verdicts | best attack AUC (max) | within bound |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     accs = {}
     for label, sweep, target in ROWS:
         ps = points(out, sweep, target)
         if not ps:
-            print(f"| {label} | — | no finished point | | | | | | |")
+            print(f"| {label} | — | no finished point | | | | | | | |")
             continue
         acc = [p["synthetic_accuracy"] for p in ps]
         accs[label] = acc
@@ -60,10 +60,17 @@ def main() -> int:
         auc = max((p["best_auc"] or 0.0) for p in ps)
         within = {p["within_bound"] for p in ps}
         within_text = "yes" if within == {True} else ("n/a" if within == {None} else "NO")
+        # recorded by sweeps since the evaluation reports it (empty for older tables)
+        classes = sorted({c for p in ps for c in p.get("synthetic_recall", {})})
+        recall = ", ".join(
+            f"{c} {sum(p['synthetic_recall'][c] for p in ps) / len(ps):.2f}"
+            for c in classes
+            if all(c in p.get("synthetic_recall", {}) for p in ps)
+        ) or "—"
         print(
             f"| {label} | {eps_text} | {' / '.join(f'{a:.3f}' for a in acc)} | "
-            f"{sum(acc) / len(acc):.3f} | {max(acc) - min(acc):.3f} | {fd:.2f} | {verdicts} | "
-            f"{auc:.3f} | {within_text} |"
+            f"{sum(acc) / len(acc):.3f} | {max(acc) - min(acc):.3f} | {recall} | {fd:.2f} | "
+            f"{verdicts} | {auc:.3f} | {within_text} |"
         )
     ft, po = accs.get(ROWS[2][0]), accs.get(ROWS[0][0])
     if ft and po:

@@ -64,6 +64,10 @@ pub struct Row {
     pub dp_model_plain_accuracy: Option<f64>,
     #[serde(default)]
     pub dp_model_epsilon: Option<f64>,
+    /// The synthetic-trained classifiers' recall of each test class (see `evaluation.json`):
+    /// which class the synthetic data fails to teach.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub synthetic_recall: std::collections::BTreeMap<String, f64>,
     pub wall_seconds: f64,
     pub run_dir: PathBuf,
 }
@@ -96,6 +100,7 @@ impl Row {
             dp_model_accuracy: None,
             dp_model_plain_accuracy: None,
             dp_model_epsilon: None,
+            synthetic_recall: Default::default(),
             wall_seconds: seconds,
             run_dir: run_dir.to_path_buf(),
         }
@@ -151,6 +156,7 @@ pub fn run_point(point: &Point, out: &Path, settings: &PointSettings) -> Row {
                 row.real_accuracy = Some(u.real_trained);
                 row.synthetic_accuracy = Some(u.synthetic_trained);
                 row.synthetic_plain_accuracy = Some(u.synthetic_trained_accuracy);
+                row.synthetic_recall.clone_from(&u.synthetic_trained_recall);
             }
             row.frechet = evaluation.fidelity.frechet;
             row.frechet_reference = evaluation.real_reference_frechet;

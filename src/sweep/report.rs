@@ -266,16 +266,21 @@ fn key_numbers(r: &Row) -> KeyNumbers {
         w if w.is_empty() => "–".into(),
         w => w,
     };
+    let mut numbers = vec![
+        ("ε spent", num(r.epsilon, 3)),
+        ("utility ratio", num(r.utility_ratio, 3)),
+        ("best attack AUC", num(r.best_auc, 3)),
+        ("within bound", within),
+    ];
+    // The class the synthetic data teaches worst (recall of its real test images).
+    if let Some((class, recall)) = r.synthetic_recall.iter().min_by(|a, b| a.1.total_cmp(b.1)) {
+        numbers.push(("weakest class (recall)", format!("{class} {recall:.2}")));
+    }
     KeyNumbers {
         name: point_name(r),
         useful: r.useful == Some(true),
         verdict,
-        numbers: vec![
-            ("ε spent", num(r.epsilon, 3)),
-            ("utility ratio", num(r.utility_ratio, 3)),
-            ("best attack AUC", num(r.best_auc, 3)),
-            ("within bound", within),
-        ],
+        numbers,
     }
 }
 
