@@ -158,28 +158,41 @@ fn linear_on_sequences_matches_brute_force() {
 fn conv2d_matches_brute_force_with_every_kernel() {
     use NormMethod::{Direct, Ghost};
     for kind in KINDS {
-        // (C_in, C_out, input size, kernel, stride, padding, bias, norm method, phases):
-        // direct by grouped convolution (2 channels), by phases (k = 2s, k = s, and an odd
-        // input size), by unfolding (k3 s2: s does not divide k); ghost by phases (k4 s2,
-        // k6 s3) and by unfolding (stride 1).
-        for (cin, cout, size, k, s, p, bias, method, phases) in [
-            (2, 3, 16, 4, 2, 1, true, Direct, false),
-            (8, 4, 16, 4, 2, 1, true, Direct, true),
-            (8, 4, 15, 4, 2, 1, true, Direct, true),
-            (8, 4, 8, 2, 2, 0, true, Direct, true),
-            (6, 5, 11, 3, 2, 1, false, Direct, false),
-            (16, 32, 6, 4, 2, 1, false, Ghost, true),
-            (16, 32, 7, 6, 3, 2, true, Ghost, true),
-            (16, 32, 4, 4, 1, 0, true, Ghost, false),
+        // (C_in, C_out, input size, kernel, stride, padding, bias, norm method, phases, CPU
+        // kernel in f32): direct by grouped convolution (2 channels), by phases (k = 2s,
+        // k = s, and an odd input size), by unfolding (k3 s2: s does not divide k); ghost by
+        // phases (k4 s2, k6 s3) and by unfolding (stride 1); dpgan's CPU kernel for the DP
+        // classifier's two layers, keeping the per-sample gradients (first) or only their
+        // norms (second), and for a layer the ghost rule would give the grouped convolution.
+        let (keep, norms_only) = (Some(true), Some(false));
+        for (cin, cout, size, k, s, p, bias, method, phases, kernel) in [
+            (2, 3, 16, 4, 2, 1, true, Direct, false, None),
+            (8, 4, 16, 4, 2, 1, true, Direct, true, None),
+            (8, 4, 15, 4, 2, 1, true, Direct, true, None),
+            (8, 4, 8, 2, 2, 0, true, Direct, true, None),
+            (6, 5, 11, 3, 2, 1, false, Direct, false, None),
+            (16, 32, 6, 4, 2, 1, false, Ghost, true, None),
+            (16, 32, 7, 6, 3, 2, true, Ghost, true, None),
+            (16, 32, 4, 4, 1, 0, true, Ghost, false, None),
+            (1, 16, 28, 8, 2, 3, true, Direct, false, keep),
+            (16, 32, 13, 4, 2, 0, true, Ghost, true, norms_only),
+            (3, 8, 9, 3, 1, 1, false, Direct, false, keep),
         ] {
             let mut vs = setup(kind);
             let layer = Conv2d::new(&vs.root(), "conv", cin, cout, k, s, p, bias, 0.2);
             finish(&mut vs, kind);
             let out = (size + 2 * p - k) / s + 1;
-            for copies in [1, 2] {
+            // (pairs of the classifier's second layer would be direct: (2L)² outgrows C_out·k)
+            for copies in [1, 2]
+                .into_iter()
+                .take(if kernel.is_some() { 1 } else { 2 })
+            {
                 assert_eq!(layer.norm_method(out * out, copies), method);
             }
             assert_eq!(layer.uses_phases(cin, method), phases);
+            let on_kernel = kind == Kind::Float && dpgan::dp::cpu_kernel_available();
+            let plan = layer.cpu_kernel_plan(cin * size * size, out * out, 1, Device::Cpu, kind);
+            assert_eq!(plan, kernel.filter(|_| on_kernel), "{cin}→{cout} k{k}");
             let x = Tensor::randn([10, cin, size, size], (kind, Device::Cpu));
             let r = Tensor::randn([10, cout, out, out], (kind, Device::Cpu));
             let loss = |idx: &Tensor, tape: Option<&mut Tape>| {

@@ -137,16 +137,12 @@ impl Cnn {
         if let Some((n1, _)) = &self.norms {
             h = n1.forward(&h, tape.as_deref_mut());
         }
-        h = act
-            .apply(&h)
-            .max_pool2d([2, 2], [1, 1], [0, 0], [1, 1], false);
+        h = max_pool_2_stride_1(&act.apply(&h));
         h = self.conv2.forward(&h, tape.as_deref_mut());
         if let Some((_, n2)) = &self.norms {
             h = n2.forward(&h, tape.as_deref_mut());
         }
-        h = act
-            .apply(&h)
-            .max_pool2d([2, 2], [1, 1], [0, 0], [1, 1], false);
+        h = max_pool_2_stride_1(&act.apply(&h));
         let h = act.apply(&self.fc1.forward(&h.flatten(1, -1), tape.as_deref_mut()));
         self.fc2.forward(&h, tape)
     }
@@ -169,6 +165,17 @@ impl Cnn {
     pub fn parameters(&self) -> Vec<Tensor> {
         self.layers().iter().flat_map(|l| l.parameters()).collect()
     }
+}
+
+/// Max-pooling of 2 × 2 windows at stride 1, in the channels-last layout (the result stays
+/// channels-last). libtorch's CPU kernel for the default layout took ≈ 70 ms of the 135 ms
+/// non-private step at batch 2048 on 2 cores; the channels-last one ≈ 8 ms, and the next
+/// convolution and the engine's kernel read that layout as it is.
+fn max_pool_2_stride_1(h: &Tensor) -> Tensor {
+    h.permute([0, 2, 3, 1])
+        .contiguous()
+        .permute([0, 3, 1, 2])
+        .max_pool2d([2, 2], [1, 1], [0, 0], [1, 1], false)
 }
 
 fn group_count(channels: i64) -> i64 {

@@ -7,9 +7,13 @@
 //! from one grouped convolution (inputs of 1–4 channels), from the phase decomposition of
 //! [`super::conv_phase`] (stride s > 1 dividing k), or from the unfolded input; ghost norms
 //! from the phase decomposition or the unfolded input. The clipped sum of a ghost layer is
-//! the ordinary weight gradient of c ⊙ dz, computed with libtorch's own kernels.
-use tch::{nn, Tensor};
+//! the ordinary weight gradient of c ⊙ dz, computed with libtorch's own kernels. On a CPU with
+//! AVX2 and FMA, f32 layers of 8k output channels whose direct arithmetic is not much above
+//! the ghost norms' take the direct route through dpgan's own kernel ([`super::conv_cpu`])
+//! instead, several times faster than libtorch's small per-sample products.
+use tch::{nn, Device, Kind, Tensor};
 
+use super::conv_cpu;
 use super::conv_phase::{to_weight_layout, Phases};
 use super::layer::{
     scale_samples, sq_norms_of, sum_copies, weighted_sum_of, LayerKind, PrivateLayer,
@@ -25,6 +29,10 @@ const GROUPED_MAX_IN_CHANNELS: i64 = 4;
 /// (measured on 2 CPU threads for the case study's layers).
 const DIRECT_CHUNK_ELEMENTS: i64 = 1 << 19;
 const GHOST_CHUNK_ELEMENTS: i64 = 1 << 20;
+
+/// The CPU kernel ([`conv_cpu`]) is used for a layer whose direct arithmetic is at most this
+/// many times the ghost norms': it ran about 3× faster than the ghost norms for equal work.
+const KERNEL_OVER_GHOST: f64 = 2.0;
 
 #[derive(Debug)]
 pub struct Conv2d {
@@ -101,6 +109,45 @@ impl Conv2d {
         } else {
             NormMethod::Direct
         }
+    }
+
+    /// Whether the CPU kernel ([`conv_cpu`]) serves this layer for rows of `input_elements`
+    /// (C_in·H·W) and `positions` (H_out·W_out), samples of `copies` rows, tensors of `kind`
+    /// on `device`: `None` where libtorch's kernels do; `Some(keep)` where it does, `keep`
+    /// telling whether it materialises the per-sample gradients. It serves layers whose
+    /// direct arithmetic costs at most [`KERNEL_OVER_GHOST`] times the ghost norms', and keeps
+    /// the gradients when they are no larger than a sample's input and output gradient (their
+    /// weighted sum is then cheaper than the weight-gradient kernel on the graph).
+    pub fn cpu_kernel_plan(
+        &self,
+        input_elements: i64,
+        positions: i64,
+        copies: i64,
+        device: Device,
+        kind: Kind,
+    ) -> Option<bool> {
+        let s = self.weight.size();
+        let (c_out, c_in, k) = (s[0], s[1], s[2] * s[3]);
+        let side = copies * positions;
+        let direct = (copies * c_out * c_in * k * positions) as f64;
+        let ghost = (side * side * (c_in * k + c_out)) as f64;
+        (direct <= KERNEL_OVER_GHOST * ghost && conv_cpu::applies(c_out, device, kind))
+            .then(|| c_out * c_in * k <= copies * (input_elements + c_out * positions))
+    }
+
+    /// Per-sample squared weight-gradient norms (and maybe the gradients) from the CPU
+    /// kernel, where [`Self::cpu_kernel_plan`] says so.
+    fn cpu_kernel(&self, a: &Tensor, dz: &Tensor, copies: i64) -> Option<(Tensor, Option<Tensor>)> {
+        let input = a.size()[1] * a.size()[2] * a.size()[3];
+        let positions = dz.size()[2] * dz.size()[3];
+        let keep = self.cpu_kernel_plan(input, positions, copies, a.device(), a.kind())?;
+        conv_cpu::per_sample_weight_grads(
+            a,
+            dz,
+            (self.kernel, self.stride, self.padding),
+            copies,
+            keep,
+        )
     }
 
     /// Whether this layer's per-sample quantities come from the phase decomposition (stride
@@ -283,6 +330,16 @@ impl PrivateLayer for Conv2d {
             // [U, C_out]
             sum_copies(dz.sum_dim_intlist([2, 3].as_slice(), false, kind), copies)
         });
+        if let Some((weight_norms, weight)) = self.cpu_kernel(a, dz, copies) {
+            let mut norms = vec![weight_norms];
+            norms.extend(
+                bias_grad
+                    .as_ref()
+                    .map(|g| g.square().sum_dim_intlist(1, false, kind)),
+            );
+            let per_sample = weight.map(|w| std::iter::once(w).chain(bias_grad).collect());
+            return (norms, per_sample);
+        }
         match self.norm_method(positions, copies) {
             NormMethod::Direct => {
                 let (weight, weight_norms) = self.per_sample_weight_grads(a, dz, copies);
@@ -306,9 +363,13 @@ impl PrivateLayer for Conv2d {
 
     fn weighted_sum_of_materialised(&self, per_sample: &[Tensor], w: &Tensor) -> Vec<Tensor> {
         let mut sums = weighted_sum_of(per_sample, w);
-        if per_sample[0].dim() == 3 {
+        let c_in = self.weight.size()[1];
+        match per_sample[0].dim() {
             // the phase layout of the direct gradients (`per_sample_weight_grads`)
-            sums[0] = to_weight_layout(&sums[0], self.weight.size()[1], self.kernel, self.stride);
+            3 => sums[0] = to_weight_layout(&sums[0], c_in, self.kernel, self.stride),
+            // the CPU kernel's layout (`cpu_kernel`)
+            4 => sums[0] = conv_cpu::to_weight_layout(&sums[0], c_in),
+            _ => {}
         }
         sums
     }
@@ -360,7 +421,6 @@ fn sample_rows(t: &Tensor, copies: i64, start: i64, n: i64) -> Tensor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tch::{Device, Kind};
 
     #[test]
     fn chunked_kernels_agree_with_the_grouped_convolution() {

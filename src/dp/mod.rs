@@ -10,6 +10,7 @@
 //! - [`poisson`]: Poisson sampling of a batch.
 //! - [`step`]: the private update: clip → sum → noise → divide by the expected batch size.
 mod conv2d;
+mod conv_cpu;
 mod conv_phase;
 mod embedding;
 pub mod engine;
@@ -20,9 +21,11 @@ mod norm;
 pub mod poisson;
 pub mod step;
 pub mod tape;
+mod team;
 pub mod validate;
 
 pub use conv2d::{Conv2d, NormMethod};
+pub use conv_cpu::available as cpu_kernel_available;
 pub use embedding::Embedding;
 pub use engine::{clipped_gradients, clipped_gradients_of_groups, ClippedGradients, Clipping};
 pub use layer::{LayerKind, PrivateLayer};
