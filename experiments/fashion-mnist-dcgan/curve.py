@@ -17,7 +17,7 @@ PUBLISHED = [  # (label, accuracy %, ε)
 ]
 W, H, L, R, T, B = 760, 430, 70, 250, 30, 60
 X0, X1 = math.log10(1000), math.log10(100000)
-Y0, Y1 = 40.0, 75.0
+Y0, Y1 = 40.0, 80.0
 COLOURS = {"10": "#c0392b", "1": "#2471a3"}
 
 
@@ -32,7 +32,7 @@ def y(acc):
 parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '
          'font-family="sans-serif" font-size="12">',
          f'<rect width="{W}" height="{H}" fill="white"/>']
-for acc in range(40, 80, 5):
+for acc in range(40, 85, 5):
     parts.append(f'<line x1="{L}" x2="{W - R}" y1="{y(acc):.1f}" y2="{y(acc):.1f}" stroke="#ddd"/>')
     parts.append(f'<text x="{L - 8}" y="{y(acc) + 4:.1f}" text-anchor="end">{acc}</text>')
 for steps in [1000, 2000, 5000, 10000, 20000, 50000, 100000]:
