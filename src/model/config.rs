@@ -27,6 +27,13 @@ pub enum Upsampling {
     /// and checkerboard artifacts"): every output pixel gets the same number of
     /// contributions, so no dot grid; about 2.25× the multiply-adds of a stage.
     Nearest,
+    /// Transposed convolutions, with the last one (the one that makes the image) followed by a
+    /// fixed 3×3 binomial blur ([1 2 1]ᵀ[1 2 1] / 16, per channel, no weights), after the
+    /// blurred upsampling of Karras et al.'s StyleGAN: the blur's response at the Nyquist
+    /// frequency is zero, so the period-2 dot grid of the final stage cannot reach the image.
+    /// Only the final stage is blurred: blurring every stage measured blobby, detail-free
+    /// samples. Same weights as `transposed`.
+    Blurred,
 }
 
 /// The one image side the dcgan architecture takes.

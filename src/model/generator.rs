@@ -3,7 +3,8 @@
 //! - **ac-GAN** (the case study): one-hot class ++ N(0, I) noise → transposed convolutions
 //!   (ReLU, no bias, no batch norm) → tanh, from 1×1 to the image size; with
 //!   `generator_upsampling = nearest`, every stride-2 stage is a nearest-neighbour doubling
-//!   then a 3×3 convolution instead ([`Upsampling`]);
+//!   then a 3×3 convolution instead, and with `blurred` the last stride-2 transposed convolution is
+//!   followed by a fixed binomial blur ([`Upsampling`]);
 //! - **DCGAN** (Bie et al.): noise and one-hot class each through a 4×4 transposed convolution
 //!   to 4×4 maps, concatenated, then 4 → 7 → 14 → 28 (3×3, 4×4, 4×4, stride 2), LeakyReLU(0.2),
 //!   biases, tanh.
@@ -18,6 +19,8 @@ enum Stage {
     Transposed(nn::ConvTranspose2D),
     /// Nearest-neighbour ×2, then this 3×3 convolution (padding 1).
     Nearest(nn::Conv2D),
+    /// This transposed convolution, then [`blur`].
+    Blurred(nn::ConvTranspose2D),
 }
 
 impl Stage {
@@ -28,8 +31,23 @@ impl Stage {
                 let (height, width) = (h.size()[2], h.size()[3]);
                 c.forward(&h.upsample_nearest2d([2 * height, 2 * width], None, None))
             }
+            Stage::Blurred(c) => blur(&c.forward(h)),
         }
     }
+}
+
+/// Each channel convolved with [1 2 1]ᵀ[1 2 1] / 16 (zero padding, same size): a low-pass
+/// filter whose response is zero at the Nyquist frequency, so it removes any pattern that
+/// alternates from one pixel to the next (the transposed convolution's dot grid). No weights.
+pub(crate) fn blur(h: &Tensor) -> Tensor {
+    let channels = h.size()[1];
+    let taps = [1.0f32, 2.0, 1.0, 2.0, 4.0, 2.0, 1.0, 2.0, 1.0].map(|t| t / 16.0);
+    let kernel = Tensor::from_slice(&taps)
+        .to_kind(h.kind())
+        .to_device(h.device())
+        .view([1, 1, 3, 3])
+        .expand([channels, 1, 3, 3], false);
+    h.conv2d(&kernel, None::<Tensor>, [1, 1], [1, 1], [1, 1], channels)
 }
 
 #[derive(Debug)]
@@ -117,14 +135,11 @@ impl Generator {
             }
             // The DCGAN's 4 → 7 stage is a 3×3 transposed convolution.
             let kernel = if dcgan && j == 1 { 3 } else { 4 };
-            layers.push(Stage::Transposed(conv(
-                &format!("convt{}", j + 1),
-                input,
-                output,
-                kernel,
-                2,
-                1,
-            )));
+            let stage = conv(&format!("convt{}", j + 1), input, output, kernel, 2, 1);
+            layers.push(match cfg.generator_upsampling {
+                Upsampling::Blurred if j == stages => Stage::Blurred(stage),
+                _ => Stage::Transposed(stage),
+            });
         }
         let norms = layers
             .iter()
@@ -261,6 +276,53 @@ mod tests {
         let vs = nn::VarStore::new(Device::Cpu);
         let err = Generator::new(&vs.root(), &dcgan_nearest).unwrap_err();
         assert!(err.contains("generator_upsampling"), "{err}");
+    }
+
+    #[test]
+    fn blur_removes_the_dot_grid_and_keeps_flat_regions() {
+        // A pixel-to-pixel alternation (the checkerboard of a stride-2 transposed convolution)
+        // vanishes away from the border; a constant map is kept.
+        let signs: Vec<f32> = (0..16)
+            .map(|k| if (k / 4 + k % 4) % 2 == 0 { 1.0 } else { -1.0 })
+            .collect();
+        let checker = Tensor::from_slice(&signs)
+            .view([1, 1, 4, 4])
+            .repeat([1, 2, 1, 1]);
+        let b = blur(&checker);
+        assert_eq!(b.size(), vec![1, 2, 4, 4]);
+        let inner = b.narrow(2, 1, 2).narrow(3, 1, 2);
+        assert!(inner.abs().max().double_value(&[]) < 1e-6, "{inner}");
+        let flat = Tensor::ones([1, 3, 6, 6], (Kind::Float, Device::Cpu));
+        let inner = blur(&flat).narrow(2, 1, 4).narrow(3, 1, 4);
+        assert!((inner - 1.0).abs().max().double_value(&[]) < 1e-6);
+    }
+
+    #[test]
+    fn blurred_upsampling_has_the_transposed_weights_and_differs_in_output() {
+        let cfg = |u| ModelConfig {
+            image_size: 32,
+            generator_width: 8,
+            latent_dim: 16,
+            generator_upsampling: u,
+            ..ModelConfig::default()
+        };
+        tch::manual_seed(3);
+        let vs_t = nn::VarStore::new(Device::Cpu);
+        let t = Generator::new(&vs_t.root(), &cfg(Upsampling::Transposed)).unwrap();
+        let mut vs_b = nn::VarStore::new(Device::Cpu);
+        let b = Generator::new(&vs_b.root(), &cfg(Upsampling::Blurred)).unwrap();
+        let mut names_t: Vec<String> = vs_t.variables().into_keys().collect();
+        let mut names_b: Vec<String> = vs_b.variables().into_keys().collect();
+        names_t.sort();
+        names_b.sort();
+        assert_eq!(names_t, names_b);
+        vs_b.copy(&vs_t).unwrap();
+        let labels = Tensor::from_slice(&[0i64, 1, 2]);
+        let noise = Tensor::randn([3, 16], (Kind::Float, Device::Cpu));
+        let (xt, xb) = (t.forward(&labels, &noise), b.forward(&labels, &noise));
+        assert_eq!(xb.size(), vec![3, 1, 32, 32]);
+        assert!(xb.abs().max().double_value(&[]) <= 1.0);
+        assert!((xt - xb).abs().max().double_value(&[]) > 1e-4);
     }
 
     #[test]

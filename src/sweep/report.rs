@@ -70,6 +70,9 @@ struct Page {
     reading: &'static str,
     released: (Vec<&'static str>, Vec<Vec<String>>),
     diagnostics: (Vec<&'static str>, Vec<Vec<String>>),
+    /// The note under the diagnostics table where a "within bound" is marked
+    /// ([`super::table::POINT_ABOVE_MARK`]), or empty.
+    diagnostics_footnote: &'static str,
     statement: Option<Statement>,
 }
 
@@ -245,6 +248,11 @@ fn page(plan: &SweepPlan, rows: &[Row], machine: &str) -> Page {
         reading,
         released: (released_header.to_vec(), released_body),
         diagnostics: (diagnostic_header, diagnostic_body),
+        diagnostics_footnote: if rows.iter().any(super::table::point_above_bound) {
+            super::table::POINT_ABOVE_NOTE
+        } else {
+            ""
+        },
         statement: statement(rows),
     }
 }
@@ -303,6 +311,9 @@ fn markdown(page: &Page, shown: &Shown) -> String {
     }
     let (header, body) = &page.diagnostics;
     let _ = write!(s, "\n{DIAGNOSTICS_NOTE}\n\n{}\n", markdown_of(header, body));
+    if !page.diagnostics_footnote.is_empty() {
+        let _ = write!(s, "{}\n\n", page.diagnostics_footnote);
+    }
     for p in &shown.diagnostic {
         let _ = write!(s, "![{0}]({0})\n\n{1}\n\n", p.name, p.caption);
     }
@@ -417,6 +428,13 @@ fn html_diagnostics(html: &mut String, page: &Page, pictures: &[&Picture]) {
         escape(DIAGNOSTICS_NOTE),
         html_table(header, body)
     );
+    if !page.diagnostics_footnote.is_empty() {
+        let _ = write!(
+            html,
+            "<p class=\"why\">{}</p>",
+            escape(&page.diagnostics_footnote.replace("\\*", "*"))
+        );
+    }
     for p in pictures {
         let svg = p.svg.as_deref().unwrap_or_default();
         let _ = write!(html, "<figure>{svg}{}</figure>", figcaption(p));

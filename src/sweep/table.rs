@@ -71,11 +71,32 @@ pub fn usefulness(r: &Row) -> String {
 
 pub fn within(r: &Row) -> String {
     match (r.within_bound, r.exchangeable) {
+        (Some(true), _) if point_above_bound(r) => format!("yes{POINT_ABOVE_MARK}"),
         (Some(true), _) => "yes".into(),
         (Some(false), _) => "NO".into(),
         (None, Some(false)) => "n/a (by subject)".into(),
         (None, _) => String::new(),
     }
+}
+
+/// Marks a "within bound" whose printed TPR at 0.1 % FPR is above the printed bound.
+pub const POINT_ABOVE_MARK: &str = "*";
+
+/// What [`POINT_ABOVE_MARK`] means, under a table that shows it.
+pub const POINT_ABOVE_NOTE: &str = "\\* The TPR at 0.1 % FPR is a point estimate above the bound, \
+     yet within it: an attack counts as above only where the lower end of its TPR's \
+     Clopper–Pearson interval lies above the bound at the upper end of its FPR's (95 %, \
+     Bonferroni over the ROC's points). With n non-members, zero false positives bound the FPR \
+     only to about 3 / n (more after the correction), where the bound allows a higher TPR.";
+
+/// Whether the best attack's TPR at 0.1 % FPR, as printed, lies above the printed bound of a
+/// point whose bound check says within: a point estimate from few members, not a leak.
+pub fn point_above_bound(r: &Row) -> bool {
+    r.within_bound == Some(true)
+        && matches!(
+            (r.best_tpr_at_fpr_0_001, r.bound_tpr_at_fpr_0_001),
+            (Some(tpr), Some(bound)) if format!("{tpr:.3}") != format!("{bound:.3}") && tpr > bound
+        )
 }
 
 /// `table.csv`, `table.json` and `table.md` in `out`.
@@ -171,7 +192,13 @@ pub fn display_table(rows: &[Row]) -> (Vec<&'static str>, Vec<Vec<String>>) {
 /// The table in Markdown (also the report's).
 pub fn markdown(rows: &[Row]) -> String {
     let (header, body) = display_table(rows);
-    markdown_of(&header, &body)
+    let mut md = markdown_of(&header, &body);
+    if rows.iter().any(point_above_bound) {
+        md.push('\n');
+        md.push_str(POINT_ABOVE_NOTE);
+        md.push('\n');
+    }
+    md
 }
 
 /// A Markdown table of the given header and cells.
@@ -186,4 +213,31 @@ pub fn markdown_of(header: &[&str], body: &[Vec<String>]) -> String {
         md.push_str(&format!("| {} |\n", row.join(" | ")));
     }
     md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(tpr: f64, bound: f64, within: bool) -> Row {
+        serde_json::from_value(serde_json::json!({
+            "epsilon_target": "1", "replicate": 0, "status": "done",
+            "best_tpr_at_fpr_0_001": tpr, "bound_tpr_at_fpr_0_001": bound,
+            "within_bound": within, "wall_seconds": 1.0, "run_dir": "r"
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_point_estimate_above_the_bound_is_marked_and_explained_under_the_table() {
+        let above = row(0.007, 0.0024, true);
+        assert_eq!(within(&above), format!("yes{POINT_ABOVE_MARK}"));
+        assert!(markdown(&[above]).contains("Clopper–Pearson"));
+        // Under the bound, equal as printed, or a real violation: no mark, no note.
+        for r in [row(0.001, 0.0024, true), row(0.0024, 0.00238, true)] {
+            assert_eq!(within(&r), "yes");
+            assert!(!markdown(&[r]).contains("Clopper–Pearson"));
+        }
+        assert_eq!(within(&row(0.2, 0.0024, false)), "NO");
+    }
 }
