@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's main command: set-up (libtorch, the default dataset, the public set), then the
-# short version of the privacy engineer's workflow: pre-train the ac-GAN on public scans (no DP,
-# cached), fine-tune it with a DP discriminator at ε = 10 on the default medical dataset's
+# short version of the privacy engineer's workflow: pre-train the conditional DCGAN on public
+# scans (no DP, cached), fine-tune it with a DP discriminator at ε = 10 on the default medical dataset's
 # private split, evaluate it (utility, fidelity), attack it (membership, reconstruction, the
 # engine audit) against the bound its ε implies, and write the report.
 # Idempotent: a second run reuses libtorch, the dataset and the build; each run trains anew
@@ -25,7 +25,7 @@ echo
 # Public pre-training (issue #16): non-private, on data/public only, cached in
 # runs/public-pretrain-<key> (key: the configuration, the public set's stamp and the model's
 # source), resumed if a previous main job was interrupted, rebuilt if missing.
-pretrain_config=experiments/public-pretraining/pretrain.json
+pretrain_config=experiments/public-pretraining/dcgan/pretrain.json
 key=$(cat "$pretrain_config" data/public/.complete src/model/*.rs | sha256sum | cut -c1-12)
 pretrain="runs/public-pretrain-$key"
 start=$(date +%s)
@@ -44,9 +44,9 @@ echo
 
 run="runs/main-$(date -u +%Y%m%d-%H%M%S)"
 echo "== ε = 10 (δ = 1e-5) on the default dataset's private training split: fine-tune the public"
-echo "   model with DP-SGD, evaluate, attack, report (experiments/public-pretraining/finetune.json)"
+echo "   model with DP-SGD, evaluate, attack, report (experiments/public-pretraining/dcgan/finetune.json)"
 start=$(date +%s)
-$dpgan sweep --epsilons 10 --config experiments/public-pretraining/finetune.json \
+$dpgan sweep --epsilons 10 --config experiments/public-pretraining/dcgan/finetune.json \
   --init-from "$pretrain" --out "$run"
 echo "main job: $(( $(date +%s) - start )) s after pre-training; the run: $run/points/eps-10-rep-0/run"
 echo "report: $run/report.html (and report.md)"

@@ -149,12 +149,12 @@ impl ModelConfig {
                 .into());
         }
         if self.architecture == Architecture::Dcgan
-            && self.generator_upsampling != Upsampling::Transposed
+            && self.generator_upsampling == Upsampling::Nearest
         {
             return Err(
                 "the dcgan architecture's generator upsamples with transposed \
                         convolutions (its 4 → 7 stage is not a doubling); set \
-                        generator_upsampling to transposed"
+                        generator_upsampling to transposed or blurred"
                     .into(),
             );
         }

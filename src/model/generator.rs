@@ -342,5 +342,23 @@ mod tests {
         assert!(Generator::new(&vs.root(), &wrong)
             .unwrap_err()
             .contains("28"));
+        // Its 4 → 7 stage is no doubling: no nearest-neighbour stages; a blurred last stage is fine.
+        let nearest = ModelConfig {
+            generator_upsampling: Upsampling::Nearest,
+            ..dcgan()
+        };
+        assert!(Generator::new(&vs.root(), &nearest)
+            .unwrap_err()
+            .contains("transposed or blurred"));
+        let blurred = ModelConfig {
+            generator_upsampling: Upsampling::Blurred,
+            ..dcgan()
+        };
+        let g = Generator::new(&vs.root(), &blurred).unwrap();
+        let x = g.forward(
+            &Tensor::from_slice(&[0i64, 2]),
+            &Tensor::randn([2, 16], (Kind::Float, Device::Cpu)),
+        );
+        assert_eq!(x.size(), [2, 1, 28, 28]);
     }
 }
