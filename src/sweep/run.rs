@@ -30,6 +30,14 @@ pub fn sweep(plan: &SweepPlan, out: &Path, options: &SweepOptions) -> anyhow::Re
     let jobs = options.jobs.max(1);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let settings = record_plan(plan, out, (jobs > 1).then(|| (cores / jobs).max(1)))?;
+    let base = &plan.base.run;
+    if let Some(t) = base.privacy.tuned_on_dataset(&base.data.dataset) {
+        tracing::warn!(
+            "this configuration's hyperparameters were chosen on the dataset {} \
+             (privacy.tuned_on): the ε of its points does not cover that choice",
+            t.dataset
+        );
+    }
 
     let total = plan.points.len();
     let mut rows: Vec<Option<Row>> = plan.points.iter().map(|p| finished(p, out)).collect();

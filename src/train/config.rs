@@ -19,6 +19,23 @@ pub struct PrivacyConfig {
     pub delta: f64,
     pub clipping: Clipping,
     pub accountant: AccountantKind,
+    /// The dataset on which these hyperparameters were chosen by comparing runs, if any: on
+    /// that dataset the printed ε does not cover the choice, and `privacy.json` says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tuned_on: Option<TunedOn>,
+}
+
+/// A configuration's hyperparameters were chosen by looking at runs on `dataset`. Choosing
+/// among runs trained on private data spends privacy that no ledger counts (Papernot &
+/// Steinke 2022), so a run on that dataset states, in its assumptions, that its ε does not
+/// cover the choice. On any other dataset the configuration was fixed before its data were
+/// seen, and the usual assumption holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TunedOn {
+    /// The dataset as configured (`default`, `fashion-mnist` or a path), compared as written.
+    pub dataset: String,
+    /// How the choice was made: what was compared, on what score, where it is written up.
+    pub how: String,
 }
 
 impl Default for PrivacyConfig {
@@ -29,6 +46,7 @@ impl Default for PrivacyConfig {
             delta: 1e-5,
             clipping: Clipping::Flat { max_grad_norm: 1.0 },
             accountant: AccountantKind::Prv,
+            tuned_on: None,
         }
     }
 }
@@ -36,6 +54,11 @@ impl Default for PrivacyConfig {
 impl PrivacyConfig {
     pub fn is_private(&self) -> bool {
         self.target_epsilon.is_some() || self.noise_multiplier.is_some()
+    }
+
+    /// The record of tuning on `dataset`, where these hyperparameters were chosen on it.
+    pub fn tuned_on_dataset(&self, dataset: &str) -> Option<&TunedOn> {
+        self.tuned_on.as_ref().filter(|t| t.dataset == dataset)
     }
 
     /// ε, σ, δ and C in range; messages name the field.
@@ -287,6 +310,47 @@ impl TrainConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tuning_on_a_dataset_is_stated_on_that_dataset_only() {
+        use crate::train::trainer::privacy_assumptions;
+        // Older configurations have no record, and a configuration without one writes none.
+        let plain = PrivacyConfig::default();
+        let json = serde_json::to_value(&plain).unwrap();
+        assert!(json.get("tuned_on").is_none());
+        let back: PrivacyConfig = serde_json::from_value(json).unwrap();
+        assert_eq!(back.tuned_on, None);
+
+        let tuned: PrivacyConfig = serde_json::from_value(serde_json::json!({
+            "target_epsilon": 10.0, "noise_multiplier": null, "delta": 1e-5,
+            "clipping": {"kind": "flat", "max_grad_norm": 1.0}, "accountant": "prv",
+            "tuned_on": {"dataset": "default", "how": "12 variants scored on its test split."}
+        }))
+        .unwrap();
+        assert!(tuned.tuned_on_dataset("data/mine").is_none());
+        let here = tuned.tuned_on_dataset("default");
+        assert_eq!(
+            here.map(|t| t.how.as_str()),
+            Some("12 variants scored on its test split.")
+        );
+
+        let held = privacy_assumptions(None).join(" ");
+        let not_held = privacy_assumptions(here).join(" ");
+        assert!(held.contains("were not tuned on this data"), "{held}");
+        assert!(
+            !not_held.contains("were not tuned on this data"),
+            "{not_held}"
+        );
+        assert!(not_held.contains("NOT HELD"), "{not_held}");
+        assert!(
+            not_held.contains("12 variants scored on its test split. Choosing"),
+            "{not_held}"
+        );
+        assert!(
+            not_held.contains("does not cover that choice"),
+            "{not_held}"
+        );
+    }
 
     #[test]
     fn augmentation_is_off_in_older_configurations_and_checked_when_on() {

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use privacy_accounting::Ledger;
 use serde::{Deserialize, Serialize};
 
+use super::config::TunedOn;
+
 /// `privacy.json`: what the run spent and how it was accounted.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PrivacyReport {
@@ -67,20 +69,33 @@ pub const PRIVACY_UNIT: &str = "one preprocessed training sample (a 2D slice, or
      add/remove-one neighbours. A subject with k samples in the training split is protected at \
      group-privacy level k (ε grows up to k·ε).";
 
-/// The assumptions of the guarantee, as recorded in `privacy.json`.
-pub fn privacy_assumptions() -> Vec<String> {
-    [
+/// The assumptions of the guarantee, as recorded in `privacy.json`; `tuned_here`: the record
+/// that the configuration's hyperparameters were chosen on this run's dataset, if they were.
+pub fn privacy_assumptions(tuned_here: Option<&TunedOn>) -> Vec<String> {
+    let tuning = match tuned_here {
+        None => "Hyperparameters were not tuned on this data's utility (tuning spends privacy \
+                 no ledger counts; Papernot & Steinke 2022)."
+            .to_string(),
+        Some(t) => format!(
+            "NOT HELD: this configuration's hyperparameters were chosen on this dataset ({}): \
+             {} Choosing among runs on the private data spends privacy that no ledger counts \
+             (Papernot & Steinke 2022), so the ε above does not cover that choice and \
+             understates what this release spent.",
+            t.dataset,
+            t.how.trim_end_matches('.').to_string() + "."
+        ),
+    };
+    vec![
         "The training-set size N (and so q = batch / N and the number of steps) is treated as \
-         public: it is published in this file.",
+         public: it is published in this file."
+            .into(),
         "Per-volume intensity normalisation (0.5–99.5 % percentiles of each volume) is part of \
          the preprocessing that defines a sample; a volume's other slices influence a slice's \
-         values, so the unit is the preprocessed sample, not the raw scan.",
-        "Hyperparameters were not tuned on this data's utility (tuning spends privacy no ledger \
-         counts; Papernot & Steinke 2022).",
+         values, so the unit is the preprocessed sample, not the raw scan."
+            .into(),
+        tuning,
         "Noise, Poisson sampling, generated partners and their augmentation come from the CSPRNG \
-         recorded under `rng`; a `seeded` run is reproducible and not secure.",
+         recorded under `rng`; a `seeded` run is reproducible and not secure."
+            .into(),
     ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
 }

@@ -165,7 +165,7 @@ pub fn privacy_unit(report: &PrivacyReport) -> String {
 /// What the guarantee takes as given (the defaults for runs that did not record it).
 pub fn assumptions(report: &PrivacyReport) -> Vec<String> {
     if report.assumptions.is_empty() {
-        crate::train::trainer::privacy_assumptions()
+        crate::train::trainer::privacy_assumptions(None)
     } else {
         report.assumptions.clone()
     }

@@ -37,6 +37,8 @@ pub struct SessionSpec {
     /// Where a warm-started run's initial weights came from.
     pub init: Option<InitProvenance>,
     pub privacy: PrivacyConfig,
+    /// The dataset as configured (for [`PrivacyConfig::tuned_on_dataset`]).
+    pub dataset: String,
     /// Expected batch (q = batch / N) of a private run; the fixed batch of a non-private one.
     pub batch_size: usize,
     /// Steps the configured epochs take.
@@ -54,6 +56,7 @@ impl SessionSpec {
             kind,
             init: None,
             privacy: run.privacy.clone(),
+            dataset: run.data.dataset.clone(),
             batch_size: run.batch_size,
             planned_steps: run.planned_steps(n),
             seed: run.seed,
@@ -187,6 +190,13 @@ impl Session {
     ) -> anyhow::Result<Self> {
         let q = spec.batch_size as f64 / dataset_size as f64;
         let plan = plan_steps(&spec.privacy, q, spec.planned_steps)?;
+        if let Some(t) = spec.privacy.tuned_on_dataset(&spec.dataset) {
+            tracing::warn!(
+                "this configuration's hyperparameters were chosen on the dataset {} \
+                 (privacy.tuned_on): the ε this run prints does not cover that choice",
+                t.dataset
+            );
+        }
         prepare_run_dir(run_dir, resume)?;
         let layout = RunLayout::new(run_dir);
         if !resume {
@@ -442,7 +452,9 @@ impl Session {
             rng: self.noise.kind(),
             repeated_steps: self.ledger.steps().saturating_sub(self.step),
             privacy_unit: PRIVACY_UNIT.to_string(),
-            assumptions: privacy_assumptions(),
+            assumptions: privacy_assumptions(
+                self.spec.privacy.tuned_on_dataset(&self.spec.dataset),
+            ),
             init: self.spec.init.clone(),
             ledger: self.ledger,
         };
