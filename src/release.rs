@@ -79,6 +79,9 @@ pub fn release(run: &Path, out: &Path, allow_seeded: bool) -> anyhow::Result<Rel
         ))
         .into());
     }
+    for assumption in report.assumptions_not_held() {
+        tracing::warn!("{}: {assumption}", run.display());
+    }
     let kind = RunKind::of(run);
     check_config(run, kind)?;
     if out.exists()

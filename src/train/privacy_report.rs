@@ -69,6 +69,16 @@ pub const PRIVACY_UNIT: &str = "one preprocessed training sample (a 2D slice, or
      add/remove-one neighbours. A subject with k samples in the training split is protected at \
      group-privacy level k (ε grows up to k·ε).";
 
+/// How an assumption that does not hold for a run begins.
+pub const NOT_HELD: &str = "NOT HELD: ";
+
+impl PrivacyReport {
+    /// The recorded assumptions that do not hold for this run (its ε does not cover them).
+    pub fn assumptions_not_held(&self) -> impl Iterator<Item = &String> {
+        self.assumptions.iter().filter(|a| a.starts_with(NOT_HELD))
+    }
+}
+
 /// The assumptions of the guarantee, as recorded in `privacy.json`; `tuned_here`: the record
 /// that the configuration's hyperparameters were chosen on this run's dataset, if they were.
 pub fn privacy_assumptions(tuned_here: Option<&TunedOn>) -> Vec<String> {
@@ -77,7 +87,7 @@ pub fn privacy_assumptions(tuned_here: Option<&TunedOn>) -> Vec<String> {
                  no ledger counts; Papernot & Steinke 2022)."
             .to_string(),
         Some(t) => format!(
-            "NOT HELD: this configuration's hyperparameters were chosen on this dataset ({}): \
+            "{NOT_HELD}this configuration's hyperparameters were chosen on this dataset ({}): \
              {} Choosing among runs on the private data spends privacy that no ledger counts \
              (Papernot & Steinke 2022), so the ε above does not cover that choice and \
              understates what this release spent.",
