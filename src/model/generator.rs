@@ -328,28 +328,35 @@ mod tests {
     #[test]
     fn dcgan_refuses_normalisation_and_other_sizes() {
         let vs = nn::VarStore::new(Device::Cpu);
-        let normalised = ModelConfig {
-            generator_normalization: Normalization::Group,
-            ..dcgan()
-        };
-        assert!(Generator::new(&vs.root(), &normalised)
-            .unwrap_err()
-            .contains("normalisation"));
-        let wrong = ModelConfig {
-            image_size: 64,
-            ..dcgan()
-        };
-        assert!(Generator::new(&vs.root(), &wrong)
-            .unwrap_err()
-            .contains("28"));
-        // Its 4 → 7 stage is no doubling: no nearest-neighbour stages; a blurred last stage is fine.
-        let nearest = ModelConfig {
-            generator_upsampling: Upsampling::Nearest,
-            ..dcgan()
-        };
-        assert!(Generator::new(&vs.root(), &nearest)
-            .unwrap_err()
-            .contains("transposed or blurred"));
+        // The 4 → 7 stage is no doubling, so no nearest-neighbour stages.
+        let refused = [
+            (
+                ModelConfig {
+                    generator_normalization: Normalization::Group,
+                    ..dcgan()
+                },
+                "normalisation",
+            ),
+            (
+                ModelConfig {
+                    image_size: 64,
+                    ..dcgan()
+                },
+                "28",
+            ),
+            (
+                ModelConfig {
+                    generator_upsampling: Upsampling::Nearest,
+                    ..dcgan()
+                },
+                "transposed or blurred",
+            ),
+        ];
+        for (cfg, why) in refused {
+            let err = Generator::new(&vs.root(), &cfg).unwrap_err();
+            assert!(err.contains(why), "{err}");
+        }
+        // A blurred last stage is fine.
         let blurred = ModelConfig {
             generator_upsampling: Upsampling::Blurred,
             ..dcgan()
