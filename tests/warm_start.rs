@@ -1,7 +1,7 @@
-//! Warm starts (`dpgan train --init-from`, `--d-trainable-layers`): pre-train on one dataset,
-//! fine-tune privately on another; the init is checked against the private data, frozen layers
-//! stay as they were (no gradient, no noise), the ledger counts the fine-tuning only, and a
-//! fine-tuning run resumes.
+//! Warm starts (`dpgan train --init-from`, `--d-trainable-layers`, `--g-trainable-layers`):
+//! pre-train on one dataset, fine-tune privately on another; the init is checked against the
+//! private data, frozen layers stay as they were (no gradient, no noise), the ledger counts the
+//! fine-tuning only, and a fine-tuning run resumes.
 use std::path::Path;
 
 use dpgan::train::PrivacyReport;
@@ -60,9 +60,31 @@ fn fine_tune(init: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
 }
 
 fn discriminator(run: &Path) -> Vec<(String, Tensor)> {
-    let mut t = Tensor::read_safetensors(run.join("discriminator.safetensors")).unwrap();
+    weights(run, "discriminator.safetensors")
+}
+
+/// The released generator's weights, by name.
+fn generator(run: &Path) -> Vec<(String, Tensor)> {
+    weights(run, "generator.safetensors")
+}
+
+fn weights(run: &Path, file: &str) -> Vec<(String, Tensor)> {
+    let mut t = Tensor::read_safetensors(run.join(file)).unwrap();
     t.sort_by(|a, b| a.0.cmp(&b.0));
     t
+}
+
+/// How many of `before`'s tensors `after` holds bit for bit (the same names in order).
+fn unchanged(before: &[(String, Tensor)], after: &[(String, Tensor)]) -> usize {
+    assert_eq!(before.len(), after.len());
+    before
+        .iter()
+        .zip(after)
+        .filter(|((name, b), (name_after, a))| {
+            assert_eq!(name, name_after);
+            b.equal(a)
+        })
+        .count()
 }
 
 #[test]
@@ -111,6 +133,32 @@ fn fine_tuning_trains_the_last_layers_under_its_own_ledger_and_freezes_the_rest(
 }
 
 #[test]
+fn a_generator_trained_in_its_first_layer_keeps_its_image_side_layers_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let public = pretrain(dir.path());
+    let fine = dir.path().join("fine");
+    let o = fine_tune(
+        &public,
+        &fine,
+        &["--seed", "3", "--g-trainable-layers", "1"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The released (averaged) generator: its first layer (convt1, from noise and class to
+    // 4×4 maps) moved; the upsampling stages are the public run's, bit for bit.
+    let (before, after) = (generator(&public), generator(&fine));
+    for ((name, b), (_, a)) in before.iter().zip(&after) {
+        let first = name.starts_with("convt1.");
+        assert_eq!(b.equal(a), !first, "{name}");
+    }
+    assert!(unchanged(&before, &after) >= 2);
+    // Without the option every layer moves.
+    let all = dir.path().join("all");
+    let o = fine_tune(&public, &all, &["--seed", "3"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(unchanged(&before, &generator(&all)), 0);
+}
+
+#[test]
 fn an_init_that_saw_the_private_data_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let public = pretrain(dir.path());
@@ -118,7 +166,7 @@ fn an_init_that_saw_the_private_data_is_refused() {
     // The init's own dataset (same fingerprint), and a dataset of the same discs and subject
     // ids (the first 100 of them).
     let out = dir.path().join("refused");
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 7] = [
         (&["--split-seed", "1"], "this very dataset"),
         (
             &["--dataset", "synthetic:100", "--split-seed", "1"],
@@ -131,6 +179,15 @@ fn an_init_that_saw_the_private_data_is_refused() {
         (
             &["--split-seed", "0", "--d-trainable-layers", "99"],
             "d_trainable_layers must lie in",
+        ),
+        (
+            &["--split-seed", "0", "--g-trainable-layers", "0"],
+            "g_trainable_layers",
+        ),
+        // The 16×16 ac-GAN's generator has three layers.
+        (
+            &["--split-seed", "0", "--g-trainable-layers", "4"],
+            "the generator has 3 layers: g_trainable_layers must lie in [1, 3], got 4",
         ),
         // A model that does not fit the init's weights.
         (&["--split-seed", "0", "--d-width", "16"], "model"),
@@ -174,23 +231,34 @@ fn a_killed_and_resumed_fine_tuning_run_ends_like_an_uninterrupted_one() {
     let public = pretrain(dir.path());
     let init = public.to_str().unwrap().to_string();
     let fine_tune = |extra: &[&str]| {
-        let mut args = vec!["--init-from", init.as_str(), "--d-trainable-layers", "3"];
+        let mut args = vec![
+            "--init-from",
+            init.as_str(),
+            "--d-trainable-layers",
+            "3",
+            "--g-trainable-layers",
+            "2",
+        ];
         args.extend(extra);
         train_on("0", &args)
     };
     let (straight, crashed) = common::kill_and_resume(dir.path(), fine_tune, &["train"]);
     // The frozen layers are still the init's after the resume.
-    let (public, resumed) = (discriminator(&public), discriminator(&crashed));
-    let frozen = public
-        .iter()
-        .zip(&resumed)
-        .filter(|((_, a), (_, b))| a.equal(b))
-        .count();
-    assert!(
-        frozen > 0 && frozen < public.len(),
-        "{frozen} of {}",
-        public.len()
-    );
+    for (what, public, resumed) in [
+        (
+            "discriminator",
+            discriminator(&public),
+            discriminator(&crashed),
+        ),
+        ("generator", generator(&public), generator(&crashed)),
+    ] {
+        let frozen = unchanged(&public, &resumed);
+        assert!(
+            frozen > 0 && frozen < public.len(),
+            "{what}: {frozen} of {}",
+            public.len()
+        );
+    }
     let report: PrivacyReport = read(&crashed.join("privacy.json"));
     assert!(report.init.is_some());
     assert_eq!(

@@ -64,6 +64,10 @@ pub struct TrainArgs {
     /// others stay frozen, with no per-sample work and no noise.
     #[arg(long, value_name = "K")]
     pub d_trainable_layers: Option<usize>,
+    /// Train only the generator's first K layers (those nearest the noise and the class); its
+    /// image-side layers keep the weights of --init-from. No privacy cost.
+    #[arg(long, value_name = "K")]
+    pub g_trainable_layers: Option<usize>,
     /// Generated examples of a private discriminator step: `paired` (one per real example,
     /// clipped with it) or `per-row` (a fixed number, every row clipped on its own).
     #[arg(long, value_enum)]
@@ -192,6 +196,9 @@ fn apply_overrides(c: &mut TrainConfig, a: &TrainArgs) -> anyhow::Result<()> {
     }
     if a.d_trainable_layers.is_some() {
         c.optim.d_trainable_layers = a.d_trainable_layers;
+    }
+    if a.g_trainable_layers.is_some() {
+        c.optim.g_trainable_layers = a.g_trainable_layers;
     }
     a.run.apply(&mut c.run);
     Ok(())

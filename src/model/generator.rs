@@ -53,6 +53,8 @@ pub(crate) fn blur(h: &Tensor) -> Tensor {
 #[derive(Debug)]
 pub struct Generator {
     layers: Vec<Stage>,
+    /// Layers from this index on keep their weights ([`Self::freeze_trailing`]).
+    frozen_from: usize,
     /// After each layer but the last, when configured.
     norms: Vec<Option<nn::GroupNorm>>,
     /// The DCGAN's class branch, beside the first layer (which then reads the noise alone).
@@ -158,12 +160,66 @@ impl Generator {
             })
             .collect();
         Ok(Self {
+            frozen_from: layers.len(),
             layers,
             norms,
             label_branch,
             classes: cfg.classes,
             latent_dim: cfg.latent_dim,
         })
+    }
+
+    /// The number of layers, counted as in [`Self::freeze_trailing`].
+    pub fn layer_count(&self) -> usize {
+        self.layers.len()
+    }
+
+    /// Freezes all but the first `trainable` layers: the image-side stages keep the weights
+    /// they have (a pre-training's rendering of texture and edges) and take no gradient, while
+    /// the layers nearest the noise and the class (the DCGAN's first layer counts its class
+    /// branch with it) learn what to draw. The mirror of the discriminator's
+    /// `freeze_leading`, which keeps its image-side layers too. An error if `trainable` is 0
+    /// or above [`Self::layer_count`].
+    pub fn freeze_trailing(&mut self, trainable: usize) -> Result<(), String> {
+        let total = self.layers.len();
+        if trainable == 0 || trainable > total {
+            return Err(format!(
+                "the generator has {total} layers: g_trainable_layers must lie in [1, {total}], got {trainable}"
+            ));
+        }
+        self.frozen_from = trainable;
+        for i in trainable..total {
+            for p in self.layer_parameters(i) {
+                let _ = p.set_requires_grad(false);
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether layer `i` trains.
+    pub fn is_trainable(&self, i: usize) -> bool {
+        i < self.frozen_from
+    }
+
+    /// The weights of layer `i`: its convolution, its normalisation, and for the DCGAN's
+    /// first layer the class branch.
+    pub fn layer_parameters(&self, i: usize) -> Vec<Tensor> {
+        let (ws, bs) = match &self.layers[i] {
+            Stage::Transposed(c) | Stage::Blurred(c) => (&c.ws, &c.bs),
+            Stage::Nearest(c) => (&c.ws, &c.bs),
+        };
+        let mut params = vec![ws.shallow_clone()];
+        params.extend(bs.iter().map(Tensor::shallow_clone));
+        if let Some(norm) = &self.norms[i] {
+            params.extend(norm.ws.iter().chain(&norm.bs).map(Tensor::shallow_clone));
+        }
+        if i == 0 {
+            if let Some(branch) = &self.label_branch {
+                params.push(branch.ws.shallow_clone());
+                params.extend(branch.bs.iter().map(Tensor::shallow_clone));
+            }
+        }
+        params
     }
 
     /// Images in [−1, 1] for the given class labels (`[B]`, int64) and noise (`[B, latent]`).

@@ -135,6 +135,11 @@ pub struct OptimConfig {
     /// absent in older configurations): all of them.
     #[serde(default)]
     pub d_trainable_layers: Option<usize>,
+    /// Train only the generator's first this many layers (those nearest the noise and the
+    /// class); its image-side layers keep the weights of `init_from`. Post-processing either
+    /// way: no privacy cost. `null` (and absent in older configurations): all of them.
+    #[serde(default)]
+    pub g_trainable_layers: Option<usize>,
 }
 
 /// The generated half of a private discriminator step. Both give the step sensitivity C.
@@ -163,6 +168,7 @@ impl Default for OptimConfig {
             augment: None,
             fakes: Fakes::Paired,
             d_trainable_layers: None,
+            g_trainable_layers: None,
         }
     }
 }
@@ -297,8 +303,13 @@ impl TrainConfig {
         if let Some(augment) = &self.optim.augment {
             augment.validate()?;
         }
-        if self.optim.d_steps_per_g_step == 0 || self.optim.d_trainable_layers == Some(0) {
-            return Err("d_steps_per_g_step and d_trainable_layers must be ≥ 1".into());
+        if self.optim.d_steps_per_g_step == 0
+            || self.optim.d_trainable_layers == Some(0)
+            || self.optim.g_trainable_layers == Some(0)
+        {
+            return Err(
+                "d_steps_per_g_step, d_trainable_layers and g_trainable_layers must be ≥ 1".into(),
+            );
         }
         if let Some(a) = &self.optim.adaptive_d_steps {
             a.validate()?;

@@ -44,6 +44,8 @@ pub struct Gan<'a> {
     averaged: Generator,
     d_params: Vec<Tensor>,
     g_params: Vec<Tensor>,
+    /// The generator's weights that train (all but those `g_trainable_layers` freezes).
+    g_train: Vec<Tensor>,
     ema: Option<Ema>,
     adam_d: Adam,
     adam_g: Adam,
@@ -64,7 +66,7 @@ impl<'a> Gan<'a> {
     ) -> anyhow::Result<Self> {
         let mut vs_g = nn::VarStore::new(device);
         let mut vs_d = nn::VarStore::new(device);
-        let generator = Generator::new(&vs_g.root(), &config.model).map_err(InputError::new)?;
+        let mut generator = Generator::new(&vs_g.root(), &config.model).map_err(InputError::new)?;
         let mut discriminator =
             Discriminator::new(&vs_d.root(), &config.model).map_err(InputError::new)?;
         validate(&discriminator.all_layers())?;
@@ -74,17 +76,39 @@ impl<'a> Gan<'a> {
         if let Some(k) = config.optim.d_trainable_layers {
             discriminator.freeze_leading(k).map_err(InputError::new)?;
         }
+        if let Some(k) = config.optim.g_trainable_layers {
+            generator.freeze_trailing(k).map_err(InputError::new)?;
+        }
         let d_params = discriminator.parameters();
+        // Every weight is checkpointed and averaged; the frozen ones only stay as they are.
         let g_params: Vec<Tensor> = vs_g.trainable_variables();
+        let g_train: Vec<Tensor> = g_params
+            .iter()
+            .filter(|p| p.requires_grad())
+            .map(Tensor::shallow_clone)
+            .collect();
         let vs_release = nn::VarStore::new(device);
         let averaged =
             Generator::new(&vs_release.root(), &config.model).map_err(InputError::new)?;
-        let ema = config
-            .optim
-            .generator_ema
-            .map(|decay| Ema::new(decay, vs_release.trainable_variables(), &g_params));
+        let ema = config.optim.generator_ema.map(|decay| {
+            // The released generator starts as this one, frozen layers included, which it
+            // keeps exactly; the average runs over the weights that train.
+            let release = vs_release.trainable_variables();
+            tch::no_grad(|| {
+                for (s, p) in release.iter().zip(&g_params) {
+                    s.shallow_clone().copy_(p);
+                }
+            });
+            let averaged = release
+                .into_iter()
+                .zip(&g_params)
+                .filter(|(_, p)| p.requires_grad())
+                .map(|(s, _)| s)
+                .collect();
+            Ema::new(decay, averaged, &g_train)
+        });
         let adam_d = Adam::new(shallow(&d_params), config.optim.discriminator);
-        let adam_g = Adam::new(shallow(&g_params), config.optim.generator);
+        let adam_g = Adam::new(shallow(&g_train), config.optim.generator);
         let samples_dir = run_dir.join("samples");
         std::fs::create_dir_all(&samples_dir)
             .with_context(|| format!("cannot create {}", samples_dir.display()))?;
@@ -109,6 +133,7 @@ impl<'a> Gan<'a> {
             averaged,
             d_params,
             g_params,
+            g_train,
             ema,
             adam_d,
             adam_g,
@@ -147,10 +172,10 @@ impl<'a> Gan<'a> {
             .discriminator
             .forward(&self.loss_options().input(&images), &labels, None);
         let g_loss = d_loss(&out, &labels, true, alpha).mean(Kind::Float);
-        let g_grads = Tensor::f_run_backward(&[&g_loss], &self.g_params, false, false)?;
+        let g_grads = Tensor::f_run_backward(&[&g_loss], &self.g_train, false, false)?;
         self.adam_g.step(&g_grads);
         if let Some(ema) = &mut self.ema {
-            ema.update(&self.g_params);
+            ema.update(&self.g_train);
         }
         let (d_generated, d_accuracy) = tch::no_grad(|| {
             let detached = out.detach();
@@ -293,7 +318,7 @@ impl PrivateModel for Gan<'_> {
                 restore(tensors, "g_ema", ema.shadow())?;
                 ema.set_updates(self.schedule.g_steps);
             } else {
-                ema.copy_from(&self.g_params);
+                ema.copy_from(&self.g_train);
             }
         }
         restore(tensors, "d", &self.d_params)?;

@@ -99,5 +99,11 @@ fn check_inputs(
             .and_then(|mut d| d.freeze_leading(k))
             .map_err(InputError::new)?;
     }
+    if let Some(k) = config.optim.g_trainable_layers {
+        let vs = tch::nn::VarStore::new(Device::Cpu);
+        crate::model::Generator::new(&vs.root(), m)
+            .and_then(|mut g| g.freeze_trailing(k))
+            .map_err(InputError::new)?;
+    }
     checked_device(&config.run.device)
 }
