@@ -2,7 +2,7 @@
 //! pre-train on one dataset, fine-tune privately on another; the init is checked against the
 //! private data, frozen layers stay as they were (no gradient, no noise), the ledger counts the
 //! fine-tuning only, and a fine-tuning run resumes.
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use dpgan::train::PrivacyReport;
 use tch::Tensor;
@@ -30,12 +30,12 @@ fn train_on(split_seed: &str, extra: &[&str]) -> std::process::Output {
 }
 
 /// The "public" run: seed 1's discs, without DP.
-fn pretrain(dir: &Path) -> std::path::PathBuf {
+fn pretrain(dir: &Path) -> PathBuf {
     pretrain_as(dir, "public", &[])
 }
 
 /// A public run into `dir/name`, with `extra` arguments.
-fn pretrain_as(dir: &Path, name: &str, extra: &[&str]) -> std::path::PathBuf {
+fn pretrain_as(dir: &Path, name: &str, extra: &[&str]) -> PathBuf {
     let public = dir.join(name);
     let mut args = vec![
         "--epsilon",
@@ -87,18 +87,23 @@ fn unchanged(before: &[(String, Tensor)], after: &[(String, Tensor)]) -> usize {
         .count()
 }
 
-#[test]
-fn fine_tuning_trains_the_last_layers_under_its_own_ledger_and_freezes_the_rest() {
+/// A public run, then a fine-tuning of it (seed 3, with `extra`) into `fine`, which must succeed:
+/// the folder, the public run, the fine-tuned run and the fine-tuning's stderr.
+fn pretrain_and_fine_tune(extra: &[&str]) -> (tempfile::TempDir, PathBuf, PathBuf, String) {
     let dir = tempfile::tempdir().unwrap();
     let public = pretrain(dir.path());
     let fine = dir.path().join("fine");
-    let o = fine_tune(
-        &public,
-        &fine,
-        &["--seed", "3", "--d-trainable-layers", "2"],
-    );
-    let stderr = String::from_utf8_lossy(&o.stderr);
+    let mut args = vec!["--seed", "3"];
+    args.extend(extra);
+    let o = fine_tune(&public, &fine, &args);
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
     assert!(o.status.success(), "{stderr}");
+    (dir, public, fine, stderr)
+}
+
+#[test]
+fn fine_tuning_trains_the_last_layers_under_its_own_ledger_and_freezes_the_rest() {
+    let (_dir, public, fine, stderr) = pretrain_and_fine_tune(&["--d-trainable-layers", "2"]);
 
     // The heads (real_fake, class) trained; every other layer is the public run's, bit for
     // bit: no gradient and no noise reached it.
@@ -134,15 +139,7 @@ fn fine_tuning_trains_the_last_layers_under_its_own_ledger_and_freezes_the_rest(
 
 #[test]
 fn a_generator_trained_in_its_first_layer_keeps_its_image_side_layers_exactly() {
-    let dir = tempfile::tempdir().unwrap();
-    let public = pretrain(dir.path());
-    let fine = dir.path().join("fine");
-    let o = fine_tune(
-        &public,
-        &fine,
-        &["--seed", "3", "--g-trainable-layers", "1"],
-    );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (dir, public, fine, _) = pretrain_and_fine_tune(&["--g-trainable-layers", "1"]);
     // The released (averaged) generator: its first layer (convt1, from noise and class to
     // 4×4 maps) moved; the upsampling stages are the public run's, bit for bit.
     let (before, after) = (generator(&public), generator(&fine));
