@@ -424,4 +424,63 @@ mod tests {
         );
         assert_eq!(x.size(), [2, 1, 28, 28]);
     }
+
+    /// The names of the variables that still train.
+    fn training(vs: &nn::VarStore) -> Vec<String> {
+        let mut names: Vec<String> = vs
+            .variables()
+            .into_iter()
+            .filter(|(_, t)| t.requires_grad())
+            .map(|(name, _)| name)
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn freezing_keeps_the_first_layers_training_with_their_branches_and_norms() {
+        // The main job's DCGAN: layer 1 is the noise's and the class's 4×4 maps together.
+        let blurred = ModelConfig {
+            generator_upsampling: Upsampling::Blurred,
+            ..dcgan()
+        };
+        let expected = [
+            vec!["convt1.", "convt1_label."],
+            vec!["convt1.", "convt1_label.", "convt2."],
+            vec!["convt1.", "convt1_label.", "convt2.", "convt3."],
+            vec!["convt1.", "convt1_label.", "convt2.", "convt3.", "convt4."],
+        ];
+        for (k, prefixes) in expected.iter().enumerate() {
+            let vs = nn::VarStore::new(Device::Cpu);
+            let mut g = Generator::new(&vs.root(), &blurred).unwrap();
+            assert_eq!(g.layer_count(), 4);
+            g.freeze_trailing(k + 1).unwrap();
+            let names = training(&vs);
+            let mut wanted: Vec<String> = prefixes
+                .iter()
+                .flat_map(|p| [format!("{p}bias"), format!("{p}weight")])
+                .collect();
+            wanted.sort();
+            assert_eq!(names, wanted, "k = {}", k + 1);
+            assert!((0..4).all(|i| g.is_trainable(i) == (i <= k)));
+        }
+        // An ac-GAN with group norm: each norm goes with the layer it follows.
+        let grouped = ModelConfig {
+            image_size: 16,
+            generator_width: 8,
+            generator_normalization: Normalization::Group,
+            ..ModelConfig::default()
+        };
+        let vs = nn::VarStore::new(Device::Cpu);
+        let mut g = Generator::new(&vs.root(), &grouped).unwrap();
+        g.freeze_trailing(1).unwrap();
+        assert_eq!(
+            training(&vs),
+            ["convt1.weight", "norm1.bias", "norm1.weight"]
+        );
+        for bad in [0, g.layer_count() + 1] {
+            let e = g.freeze_trailing(bad).unwrap_err();
+            assert!(e.contains("g_trainable_layers must lie in [1, 3]"), "{e}");
+        }
+    }
 }
