@@ -176,7 +176,7 @@ pub fn charts(rows: &[Row]) -> anyhow::Result<Vec<Picture>> {
             ],
             caption: "The strongest of the seven membership attacks at each ε (AUC, and TPR at \
                       0.1 % FPR), with the most any attack could reach at 0.1 % FPR under the \
-                      run's guarantee (black, dashed).",
+                      run's guarantee (black crosses, joined by a dashed line).",
         },
     ];
     if rows.iter().any(|r| r.dp_model_accuracy.is_some()) {
