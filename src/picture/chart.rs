@@ -25,6 +25,8 @@ pub enum Style {
     Dashed,
     Markers,
     LineWithMarkers,
+    /// Markers joined by a dashed line (a bound at a few points: one point still shows).
+    DashedWithMarkers,
     /// A dashed upper bound with the region above it shaded: where no point may lie.
     Bound,
 }
@@ -248,14 +250,17 @@ fn draw_series<DB: DrawingBackend>(
     }
     for run in points.split(|p| !inside(p)).filter(|r| r.len() > 1) {
         match s.style {
-            Style::Dashed | Style::Bound => {
+            Style::Dashed | Style::DashedWithMarkers | Style::Bound => {
                 area.draw(&DashedPathElement::new(run.to_vec(), 8, 5, line))?
             }
             Style::Line | Style::LineWithMarkers => area.draw(&PathElement::new(run, line))?,
             Style::Markers => {}
         }
     }
-    let marked = matches!(s.style, Style::Markers | Style::LineWithMarkers);
+    let marked = matches!(
+        s.style,
+        Style::Markers | Style::LineWithMarkers | Style::DashedWithMarkers
+    );
     for &p in points.iter().filter(|p| marked && inside(p)) {
         match s.marker {
             Marker::Circle => area.draw(&Circle::new(p, 4, color.filled()))?,

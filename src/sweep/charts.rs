@@ -100,13 +100,11 @@ impl Chart<'_> {
             let groups = by_epsilon(rows, value);
             let points: Vec<(f64, f64)> = groups.iter().map(|(e, v)| (*e, mean(v))).collect();
             let color = if *bound { [0, 0, 0] } else { palette(i) };
-            let mut series = Series::new(*name, points.clone(), color, Style::LineWithMarkers);
+            let mut series = Series::new(*name, points, color, Style::LineWithMarkers);
             if *bound {
-                // crosses too, so that a sweep of one finite ε still shows its bound
-                let mut crosses = Series::new("", points, color, Style::Markers);
-                crosses.marker = Marker::Cross;
-                plot.series.push(crosses);
-                series.style = Style::Dashed;
+                // crosses on the dashed line, so that a sweep of one finite ε still shows its
+                // bound, and the legend draws it as the plot does
+                (series.style, series.marker) = (Style::DashedWithMarkers, Marker::Cross);
             }
             if !bound && groups.iter().any(|(_, v)| v.len() > 1) {
                 series.spread = groups.iter().map(|(_, v)| min_max(v)).collect();
@@ -176,7 +174,8 @@ pub fn charts(rows: &[Row]) -> anyhow::Result<Vec<Picture>> {
             ],
             caption: "The strongest of the seven membership attacks at each ε (AUC, and TPR at \
                       0.1 % FPR), with the most any attack could reach at 0.1 % FPR under the \
-                      run's guarantee (black crosses, joined by a dashed line).",
+                      run's guarantee (black crosses, joined by a dashed line where the sweep \
+                      has several ε).",
         },
     ];
     if rows.iter().any(|r| r.dp_model_accuracy.is_some()) {
@@ -252,4 +251,44 @@ pub fn samples_grid(rows: &[Row]) -> anyhow::Result<Option<Picture>> {
         png: encode_labelled_grid(&refs, h, w, GRID_SAMPLES, &labels)?,
         svg: None,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(epsilon: &str, bound: f64) -> Row {
+        serde_json::from_value(serde_json::json!({
+            "epsilon_target": epsilon, "replicate": 0, "status": "done",
+            "best_auc": 0.55, "best_tpr_at_fpr_0_001": 0.01, "bound_tpr_at_fpr_0_001": bound,
+            "within_bound": true, "wall_seconds": 1.0, "run_dir": "r"
+        }))
+        .unwrap()
+    }
+
+    /// The bound is one labelled series drawn as the legend draws it: crosses on a dashed
+    /// line, so that a sweep of one ε shows a cross and the legend does not promise a line
+    /// that the plot lacks.
+    #[test]
+    fn the_attack_bound_is_one_series_of_crosses_on_a_dashed_line() {
+        let attacks = charts(&[row("1", 0.01), row("10", 0.1)]).unwrap();
+        assert!(attacks.iter().any(|p| p.name == "attacks.png"));
+        let chart = Chart {
+            name: "attacks.png",
+            title: "t",
+            y_label: "y",
+            y_range: None,
+            metrics: &[("bound", &|r: &Row| r.bound_tpr_at_fpr_0_001, true)],
+            caption: "",
+        };
+        for rows in [vec![row("10", 0.1)], vec![row("1", 0.01), row("10", 0.1)]] {
+            let plot = chart.plot(&rows);
+            let bound: Vec<_> = plot.series.iter().filter(|s| s.color == [0, 0, 0]).collect();
+            assert_eq!(bound.len(), 1, "one series for the bound");
+            assert_eq!(bound[0].label, "bound");
+            assert_eq!(bound[0].style, Style::DashedWithMarkers);
+            assert_eq!(bound[0].marker, Marker::Cross);
+            assert_eq!(bound[0].points.len(), rows.len());
+        }
+    }
 }
