@@ -283,7 +283,11 @@ mod tests {
         };
         for rows in [vec![row("10", 0.1)], vec![row("1", 0.01), row("10", 0.1)]] {
             let plot = chart.plot(&rows);
-            let bound: Vec<_> = plot.series.iter().filter(|s| s.color == [0, 0, 0]).collect();
+            let bound: Vec<_> = plot
+                .series
+                .iter()
+                .filter(|s| s.color == [0, 0, 0])
+                .collect();
             assert_eq!(bound.len(), 1, "one series for the bound");
             assert_eq!(bound[0].label, "bound");
             assert_eq!(bound[0].style, Style::DashedWithMarkers);
